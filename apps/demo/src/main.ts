@@ -1,0 +1,1 @@
+console.log("side-kernel demo: nothing to show yet");

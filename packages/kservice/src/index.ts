@@ -1,0 +1,2 @@
+/** @side-kernel/kservice: not built yet; see README.md. */
+export const PACKAGE_STATUS = "planned" as const;

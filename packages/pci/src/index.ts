@@ -1,0 +1,9 @@
+export type {
+  AccessSize,
+  BarDefinition,
+  CapabilityDefinition,
+  PciDeviceModel,
+  PciDevicePort,
+  PciIdentity,
+  ResetKind,
+} from "./device.js";
