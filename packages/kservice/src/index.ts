@@ -1,2 +1,37 @@
-/** @side-kernel/kservice: not built yet; see README.md. */
-export const PACKAGE_STATUS = "planned" as const;
+/**
+ * @side-kernel/kservice: the kernel API that drivers import (types, struct layouts, constants),
+ * the service table, the checked-call layer's argument checks, and the resource ledger.
+ */
+export type {
+  ArchInstructions,
+  DeviceAccessors,
+  DriverModule,
+  EntryPoint,
+  KernelApi,
+  MemoryAccessors,
+} from "./api.js";
+export { type CallerDomain, checkArgument, checkCall } from "./checks.js";
+export * from "./constants.js";
+export {
+  DriverFault,
+  type DriverFaultKind,
+  type FaultSite,
+  illegalArgument,
+  unknownService,
+} from "./faults.js";
+export * from "./layouts.js";
+export { Ledger, type LedgerEntry } from "./ledger.js";
+export {
+  type ArgSpec,
+  type Effect,
+  type HandleKind,
+  type KernelServices,
+  RESOURCE_KINDS,
+  type ResourceKind,
+  type ReturnKind,
+  type RvlMode,
+  SERVICES,
+  type ServiceName,
+  type ServiceSpec,
+  serviceSpec,
+} from "./spec.js";
