@@ -57,6 +57,12 @@ export interface PciDeviceModel {
   readonly identity: PciIdentity;
   readonly bars: readonly (BarDefinition | undefined)[];
   readonly capabilities?: readonly CapabilityDefinition[];
+  /**
+   * Optional expansion ROM image. The bus sizes the ROM BAR (0x30) to the next power of two of at
+   * least 2 KiB and serves reads from this image while ROM enable and Memory space are set.
+   * Absent: the ROM BAR reads 0. (Addition to the seam; optional, so existing models still fit.)
+   */
+  readonly rom?: Uint8Array;
   /** Called once when the device is plugged into a slot. */
   attach(port: PciDevicePort): void;
   /** A read that the bus decoded to `offset` within BAR `bar`. Never throws. */
