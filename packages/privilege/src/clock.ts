@@ -1,0 +1,188 @@
+/**
+ * Simulated time. The CPU and the layers above charge busy cycles by category; devices and
+ * timers move time forward with `idleUntil` (through the EventQueue). Elapsed time is kept in
+ * cycles and in ns side by side so that an idle jump lands exactly on the requested ns and a
+ * charge adds exactly the charged cycles.
+ */
+
+import { type CostModel, DEFAULT_COSTS, NS_PER_SECOND } from "./costs.js";
+
+/** The categories the packages charge. Others are accepted too (any non-empty string). */
+export const COST_CATEGORIES = [
+  "driver", // driver code: its own memory accesses
+  "kernel", // kernel code and kernel services
+  "crossing", // ring and protection-domain crossings (syscall, int n, iret, CR3 writes)
+  "tlb-miss", // page walks after TLB misses
+  "mmio", // uncached MMIO reads and posted writes
+  "copy", // data copies (bytes / copy bandwidth)
+  "irq", // interrupt entry and exit
+  "stack", // network stack processing per packet
+  "exception", // exception delivery (faults)
+  "check", // argument checks in the checked-call layer
+  "recovery", // driver recovery steps
+] as const;
+
+/** One of the well-known categories. */
+export type CostCategory = (typeof COST_CATEGORIES)[number];
+
+/** What `chargeAccesses` reads from an MMU: its monotonically growing counters. */
+export interface AccessCounters {
+  /** Loads and stores made through the MMU (MMIO included or not: see `mmioInAccesses`). */
+  readonly accesses: number;
+  /** MMIO reads. */
+  readonly mmioReads: number;
+  /** MMIO writes. */
+  readonly mmioWrites: number;
+  /** The TLB; only `stats.misses` is read. */
+  readonly tlb: { readonly stats: { readonly misses: number } };
+}
+
+/** Options of `new SimClock`. */
+export interface SimClockOptions {
+  /** Clock rate in Hz; default `costs.hz` (3 GHz with DEFAULT_COSTS). */
+  hz?: number;
+  /** Costs used by `chargeAccesses`; default DEFAULT_COSTS. */
+  costs?: CostModel;
+  /**
+   * Whether the MMU counts MMIO accesses in `accesses` too (default true). When true,
+   * `chargeAccesses` charges memory-access cost only for the non-MMIO accesses.
+   */
+  mmioInAccesses?: boolean;
+}
+
+const SNAPSHOT_FIELDS = 4;
+
+/** Simulated time: busy cycles by category, idle jumps, utilization. */
+export class SimClock {
+  /** Clock rate in Hz. */
+  readonly hz: number;
+  /** Costs used by `chargeAccesses`. */
+  readonly costs: CostModel;
+  private readonly cyclesPerNs: number;
+  private readonly mmioInAccesses: boolean;
+  private elapsed = 0;
+  private ns = 0;
+  private busy = 0;
+  private totals = new Map<string, number>();
+  private snapshots = new WeakMap<object, Float64Array>();
+
+  /** Creates a clock at time 0. Throws RangeError if `hz` is not a finite number > 0. */
+  constructor(options: SimClockOptions = {}) {
+    this.costs = options.costs ?? DEFAULT_COSTS;
+    const hz = options.hz ?? this.costs.hz;
+    if (typeof hz !== "number" || !Number.isFinite(hz) || hz <= 0) {
+      throw new RangeError(`SimClock: hz must be a finite number > 0, got ${String(hz)}`);
+    }
+    this.hz = hz;
+    this.cyclesPerNs = hz / NS_PER_SECOND;
+    this.mmioInAccesses = options.mmioInAccesses ?? true;
+  }
+
+  /** Total elapsed cycles, busy and idle. */
+  get cycles(): number {
+    return this.elapsed;
+  }
+
+  /** Busy cycles (the sum of every charge). */
+  get busyCycles(): number {
+    return this.busy;
+  }
+
+  /** Current simulated time in ns. */
+  get nowNs(): number {
+    return this.ns;
+  }
+
+  /**
+   * Charges `cycles` busy cycles to `category`: time advances and the category's total grows.
+   * A charge of 0 is a no-op. Throws RangeError if `cycles` is negative or not finite, TypeError
+   * if `category` is not a non-empty string.
+   */
+  charge(category: string, cycles: number): void {
+    if (!(cycles >= 0) || cycles === Number.POSITIVE_INFINITY) {
+      throw new RangeError(`SimClock.charge: cycles must be a finite number >= 0, got ${cycles}`);
+    }
+    if (typeof category !== "string" || category.length === 0) {
+      throw new TypeError(`SimClock.charge: category must be a non-empty string, got ${String(category)}`);
+    }
+    if (cycles === 0) return;
+    this.elapsed += cycles;
+    this.busy += cycles;
+    const ns = this.elapsed / this.cyclesPerNs;
+    if (ns > this.ns) this.ns = ns;
+    this.totals.set(category, (this.totals.get(category) ?? 0) + cycles);
+  }
+
+  /**
+   * Jumps time forward to `ns` without busy cycles (the CPU idles). A time at or before now is
+   * a no-op: time never goes backward. Throws RangeError if `ns` is NaN.
+   */
+  idleUntil(ns: number): void {
+    if (Number.isNaN(ns)) throw new RangeError("SimClock.idleUntil: ns is NaN");
+    if (ns <= this.ns) return;
+    if (ns === Number.POSITIVE_INFINITY) throw new RangeError("SimClock.idleUntil: ns is Infinity");
+    this.ns = ns;
+    this.elapsed = ns * this.cyclesPerNs;
+  }
+
+  /** Busy cycles per category, as a fresh plain object (category -> cycles). */
+  byCategory(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const [k, v] of this.totals) out[k] = v;
+    return out;
+  }
+
+  /** Busy cycles of one category (0 if never charged). */
+  categoryCycles(category: string): number {
+    return this.totals.get(category) ?? 0;
+  }
+
+  /** Busy cycles over elapsed cycles, in [0, 1]; 0 before any time has passed. */
+  utilization(): number {
+    return this.elapsed === 0 ? 0 : this.busy / this.elapsed;
+  }
+
+  /** Returns the clock to time 0 with no charges, and forgets every MMU counter snapshot. */
+  reset(): void {
+    this.elapsed = 0;
+    this.ns = 0;
+    this.busy = 0;
+    this.totals = new Map();
+    this.snapshots = new WeakMap();
+  }
+
+  /**
+   * Charges the growth of an MMU's counters since the previous call for that MMU (the first
+   * call charges everything counted so far): non-MMIO accesses x memoryAccess to `category`,
+   * TLB misses x pageWalk to "tlb-miss", MMIO reads x mmioRead and writes x mmioWrite to
+   * "mmio". Keeps the MMU's hot path free of callbacks. Returns the cycles charged.
+   * Throws TypeError if `mmu` lacks the counters.
+   */
+  chargeAccesses(mmu: AccessCounters, category: string): number {
+    let snap = this.snapshots.get(mmu);
+    if (snap === undefined) {
+      if (typeof mmu?.accesses !== "number" || typeof mmu.tlb?.stats?.misses !== "number") {
+        throw new TypeError("SimClock.chargeAccesses: mmu has no accesses / tlb.stats.misses counters");
+      }
+      snap = new Float64Array(SNAPSHOT_FIELDS);
+      this.snapshots.set(mmu, snap);
+    }
+    const accesses = mmu.accesses - snap[0];
+    const misses = mmu.tlb.stats.misses - snap[1];
+    const reads = mmu.mmioReads - snap[2];
+    const writes = mmu.mmioWrites - snap[3];
+    snap[0] = mmu.accesses;
+    snap[1] = mmu.tlb.stats.misses;
+    snap[2] = mmu.mmioReads;
+    snap[3] = mmu.mmioWrites;
+    const c = this.costs;
+    const memory = this.mmioInAccesses ? accesses - reads - writes : accesses;
+    const memCycles = memory > 0 ? memory * c.memoryAccess : 0;
+    const walkCycles = misses > 0 ? misses * c.pageWalk : 0;
+    const mmioCycles = (reads > 0 ? reads * c.mmioRead : 0) + (writes > 0 ? writes * c.mmioWrite : 0);
+    this.charge(category, memCycles);
+    this.charge("tlb-miss", walkCycles);
+    this.charge("mmio", mmioCycles);
+    return memCycles + walkCycles + mmioCycles;
+  }
+}
