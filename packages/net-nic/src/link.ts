@@ -1,0 +1,173 @@
+/**
+ * The wire: a full-duplex point-to-point link between two `NetClient`s (a NIC, a second NIC, a
+ * traffic generator, a sink, a loopback plug). Each direction serialises frames at the link speed:
+ * a frame occupies the wire for (preamble 8 + frame padded to 60 + FCS 4 + IFG 12) byte times, so
+ * a 64-byte frame takes 84 byte times = 672 ns at 1 Gbit/s. A sent frame is copied into the
+ * direction's FIFO and delivered to the far end when its last bit arrives; frames the far end
+ * cannot take (`canReceive` false) are dropped and counted.
+ */
+import {
+  ETH_FCS_LEN,
+  ETH_ZLEN,
+  NS_PER_SECOND,
+  SPEED_1G,
+  WIRE_IFG_BYTES,
+  WIRE_PREAMBLE_BYTES,
+} from "./limits.js";
+import type { NetBackend, NetClient } from "./net.js";
+import type { PcapWriter } from "./pcap.js";
+import type { Scheduler } from "./scheduler.js";
+
+/**
+ * Nanoseconds a frame of `length` bytes (no FCS) occupies a wire of `bitsPerSecond`, including
+ * preamble, padding to the 64-byte minimum, FCS and inter-frame gap.
+ */
+export function wireTimeNs(length: number, bitsPerSecond: number): number {
+  const frame = (length < ETH_ZLEN ? ETH_ZLEN : length) + ETH_FCS_LEN;
+  return ((WIRE_PREAMBLE_BYTES + frame + WIRE_IFG_BYTES) * 8 * NS_PER_SECOND) / bitsPerSecond;
+}
+
+/** Options for `new Link`. */
+export interface LinkOptions {
+  /** Bits per second (default 1 Gbit/s; SPEED_10G for 10 Gbit/s). */
+  bitsPerSecond?: number;
+  /** Capture every frame at the time it starts on the wire. */
+  capture?: PcapWriter;
+}
+
+/** Per-direction counters. */
+export interface LinkDirectionStats {
+  frames: number;
+  bytes: number;
+  /** Frames the receiver refused (not listening). */
+  dropped: number;
+}
+
+class Direction implements NetBackend {
+  readonly stats: LinkDirectionStats = { frames: 0, bytes: 0, dropped: 0 };
+  busyUntilNs = 0;
+  private readonly queue: Uint8Array[] = [];
+  private head = 0;
+  private readonly deliverNext: () => void;
+
+  constructor(
+    private readonly link: Link,
+    public to: NetClient | null,
+  ) {
+    this.deliverNext = () => this.deliver();
+  }
+
+  send(frame: Uint8Array, length: number): void {
+    if (!this.link.connected || this.to === null) return;
+    const sch = this.link.scheduler;
+    const now = sch.now();
+    const start = this.busyUntilNs > now ? this.busyUntilNs : now;
+    const end = start + wireTimeNs(length, this.link.bitsPerSecond);
+    this.busyUntilNs = end;
+    const copy = frame.slice(0, length);
+    this.link.capture?.record(start, copy, length);
+    this.queue.push(copy);
+    sch.schedule(end, this.deliverNext);
+  }
+
+  private deliver(): void {
+    const frame = this.queue[this.head++];
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue.splice(0, this.head);
+      this.head = 0;
+    }
+    if (frame === undefined || this.to === null || !this.link.connected) return;
+    if (this.to.canReceive() && this.to.receive(frame, frame.length)) {
+      this.stats.frames++;
+      this.stats.bytes += frame.length;
+    } else {
+      this.stats.dropped++;
+    }
+  }
+}
+
+/** A point-to-point link between end A and end B. */
+export class Link {
+  readonly scheduler: Scheduler;
+  readonly bitsPerSecond: number;
+  readonly capture: PcapWriter | undefined;
+  /** Whether the two ends are connected. */
+  connected = false;
+  private readonly aToB: Direction;
+  private readonly bToA: Direction;
+  private a: NetClient | null = null;
+  private b: NetClient | null = null;
+
+  /** Create an unconnected link. Throws a RangeError for a non-positive speed. */
+  constructor(scheduler: Scheduler, options: LinkOptions = {}) {
+    this.scheduler = scheduler;
+    this.bitsPerSecond = options.bitsPerSecond ?? SPEED_1G;
+    if (!(this.bitsPerSecond > 0)) throw new RangeError(`Link: bad speed ${this.bitsPerSecond} bit/s`);
+    this.capture = options.capture;
+    this.aToB = new Direction(this, null);
+    this.bToA = new Direction(this, null);
+  }
+
+  /** Plug `a` and `b` in: each gets its backend and hears linkStatusChanged(true). */
+  connect(a: NetClient, b: NetClient): void {
+    this.a = a;
+    this.b = b;
+    this.aToB.to = b;
+    this.bToA.to = a;
+    this.connected = true;
+    a.attachBackend(this.aToB);
+    b.attachBackend(this.bToA);
+    a.linkStatusChanged(true);
+    b.linkStatusChanged(true);
+  }
+
+  /** Unplug both ends: frames in flight are lost; each end hears linkStatusChanged(false). */
+  disconnect(): void {
+    if (!this.connected) return;
+    this.connected = false;
+    const a = this.a;
+    const b = this.b;
+    a?.attachBackend(null);
+    b?.attachBackend(null);
+    a?.linkStatusChanged(false);
+    b?.linkStatusChanged(false);
+  }
+
+  /** Counters of the A -> B direction. */
+  get statsAtoB(): LinkDirectionStats {
+    return this.aToB.stats;
+  }
+
+  /** Counters of the B -> A direction. */
+  get statsBtoA(): LinkDirectionStats {
+    return this.bToA.stats;
+  }
+
+  /** Time at which the wire from `end` ("a" or "b") is free again. */
+  busyUntilNs(end: "a" | "b"): number {
+    return end === "a" ? this.aToB.busyUntilNs : this.bToA.busyUntilNs;
+  }
+}
+
+/** A loopback plug: every frame received is sent straight back. */
+export class Loopback implements NetClient {
+  private backend: NetBackend | null = null;
+  /** Frames reflected. */
+  frames = 0;
+  /** Always listening. */
+  canReceive(): boolean {
+    return true;
+  }
+  /** Reflect the frame; returns true. */
+  receive(frame: Uint8Array, length: number): boolean {
+    this.frames++;
+    this.backend?.send(frame, length);
+    return true;
+  }
+  /** Nothing to do. */
+  linkStatusChanged(_up: boolean): void {}
+  /** Keep the backend to reflect through. */
+  attachBackend(backend: NetBackend | null): void {
+    this.backend = backend;
+  }
+}
