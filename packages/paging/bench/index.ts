@@ -1,0 +1,108 @@
+/**
+ * Benchmarks of @side-kernel/paging (tinybench). `npm run bench -w @side-kernel/paging -- --json`
+ * prints one JSON object of named figures and nothing else on stdout.
+ *
+ * Loads are measured in loops of LOADS_PER_ITERATION per task iteration, so call overhead of
+ * the harness is amortised, and reported per load.
+ */
+import { Bench } from "tinybench";
+import { AddressSpace, FrameAllocator, Mmu, PAGE_SIZE, PhysicalMemory } from "../src/index.js";
+
+const LOADS_PER_ITERATION = 1_000_000;
+/** Pages touched by the TLB-hit loop: within the fast path and the L1 dTLB. */
+const HOT_PAGES = 16;
+/** Pages touched by the TLB-miss loop: more than the STLB holds (1536) so every load walks. */
+const MISS_PAGES = 4096;
+
+
+const json = process.argv.includes("--json");
+
+const memory = new PhysicalMemory(64 * 1024 * 1024);
+const frames = new FrameAllocator(memory);
+const space = new AddressSpace(memory, frames);
+const mmu = new Mmu(memory);
+/** First linear address of the kernel half (prints as 0xffff800000000000). */
+const base = 0x8000_0000_0000;
+const dataPa = frames.allocContiguous(HOT_PAGES);
+space.mapRange(base, dataPa, HOT_PAGES * PAGE_SIZE, { writable: true });
+const missBase = base + 2 ** 30;
+const missPa = frames.allocContiguous(16);
+for (let p = 0; p < MISS_PAGES; p++) {
+  space.map(missBase + p * PAGE_SIZE, missPa + (p % 16) * PAGE_SIZE, PAGE_SIZE, { writable: true });
+}
+mmu.writeCr3(space.root);
+const HOT_MASK = HOT_PAGES * PAGE_SIZE - 1;
+for (let p = 0; p < HOT_PAGES; p++) mmu.store32(base + p * PAGE_SIZE, p);
+
+const raw = memory.u32;
+const rawBaseWord = dataPa >>> 2;
+let sink = 0;
+
+function tlbHitLoop(): void {
+  let s = 0;
+  for (let i = 0; i < LOADS_PER_ITERATION; i++) s += mmu.load32(base + ((i * 4 * 97) & HOT_MASK));
+  sink += s;
+}
+
+function rawLoop(): void {
+  let s = 0;
+  for (let i = 0; i < LOADS_PER_ITERATION; i++) s += raw[rawBaseWord + (((i * 4 * 97) & HOT_MASK) >>> 2)];
+  sink += s;
+}
+
+const MISS_LOADS = 20_000;
+function tlbMissLoop(): void {
+  let s = 0;
+  for (let i = 0; i < MISS_LOADS; i++) s += mmu.load32(missBase + ((i * 1031) % MISS_PAGES) * PAGE_SIZE + 64);
+  sink += s;
+}
+
+const MAP_PAGES = 256;
+const mapSpace = new AddressSpace(memory, frames);
+let mapRound = 0;
+function mapUnmapLoop(): void {
+  const va = 0x4000_0000 + (mapRound++ % 64) * 2 ** 30;
+  for (let p = 0; p < MAP_PAGES; p++) mapSpace.map(va + p * PAGE_SIZE, dataPa, PAGE_SIZE, { writable: true });
+  for (let p = 0; p < MAP_PAGES; p++) mapSpace.unmap(va + p * PAGE_SIZE);
+}
+
+const WALKS = 10_000;
+function walkLoop(): void {
+  for (let i = 0; i < WALKS; i++) {
+    mmu.tlb.flushAll();
+    sink += mmu.translate(base + (i % HOT_PAGES) * PAGE_SIZE, 0);
+  }
+}
+
+async function main(): Promise<void> {
+  const bench = new Bench({ time: 1500, warmupTime: 300 });
+  bench
+    .add("raw typed-array load", rawLoop)
+    .add("Mmu.load32, TLB hit", tlbHitLoop)
+    .add("Mmu.load32, TLB miss", tlbMissLoop)
+    .add("walk after flush", walkLoop)
+    .add("map+unmap 4 KiB", mapUnmapLoop);
+  await bench.run();
+  const perSec = (name: string, ops: number): number => {
+    const t = bench.getTask(name)?.result;
+    if (t === undefined || !("latency" in t)) throw new Error(`benchmark ${name} did not run`);
+    return (ops * 1000) / t.latency.mean;
+  };
+  const rawRate = perSec("raw typed-array load", LOADS_PER_ITERATION);
+  const hitRate = perSec("Mmu.load32, TLB hit", LOADS_PER_ITERATION);
+  const result = {
+    rawTypedArrayLoadsPerSec: Math.round(rawRate),
+    tlbHitLoadsPerSec: Math.round(hitRate),
+    tlbMissLoadsPerSec: Math.round(perSec("Mmu.load32, TLB miss", MISS_LOADS)),
+    tlbHitVsRawRatio: Number((rawRate / hitRate).toFixed(2)),
+    walksPerSec: Math.round(perSec("walk after flush", WALKS)),
+    map4kPlusUnmapPerSec: Math.round(perSec("map+unmap 4 KiB", MAP_PAGES)),
+    loadsPerIteration: LOADS_PER_ITERATION,
+    node: process.version,
+  };
+  if (sink === 0.5) console.error("unreachable");
+  if (json) console.log(JSON.stringify(result));
+  else console.table(result);
+}
+
+void main();

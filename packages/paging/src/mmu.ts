@@ -1,0 +1,827 @@
+/**
+ * The MMU of one CPU: control registers, the page walker, access-rights checks (hardware.md
+ * 1.4), A/D updates, #PF error codes (1.5), TLB invalidation rules (1.7), and the load/store
+ * accessors every kernel and driver access goes through.
+ *
+ * Hot path. A direct-mapped "fast path" (per access kind: read, write) sits in front of the
+ * TLB. It is filled only after a translation passed the rights check for the current CPL,
+ * RFLAGS.AC, CR0, CR4, EFER and CR3, only for RAM pages, and (for writes) only once the leaf's
+ * D bit is set. It is cleared on every TLB invalidation, control-register write, CPL or AC
+ * change, so it never grants more than the TLB entry it was copied from.
+ */
+import { AccessBudgetExceeded, GeneralProtection, PageFault, PF_INSTR, PF_PROT, PF_RSVD, PF_USER, PF_WRITE } from "./exceptions.js";
+import {
+  ENTRY_SIZE,
+  formatLinear,
+  formatPhysical,
+  HUGE_PAGE_SIZE,
+  isLinearAddress,
+  KERNEL_HALF_START,
+  LARGE_PAGE_SIZE,
+  LINEAR_ADDRESS_LIMIT,
+  PAGE_SIZE,
+  type PageSize,
+  tableIndex,
+} from "./layout.js";
+import { DEFAULT_FAST_PATH_ENTRIES, DEFAULT_MAX_PHYS_ADDR_BITS } from "./limits.js";
+import { checkHostRange, type PhysicalMemory } from "./memory.js";
+import {
+  entryAddress,
+  PTE_A,
+  PTE_D,
+  PTE_G,
+  PTE_P,
+  PTE_PAT,
+  PTE_PAT_LARGE,
+  PTE_PCD,
+  PTE_PS,
+  PTE_PWT,
+  PTE_RW,
+  PTE_US,
+  PTE_XD_HI,
+  reservedBitsProblem,
+  reservedHiMask,
+} from "./pte.js";
+import {
+  CR0_PE,
+  CR0_PG,
+  CR0_WP,
+  CR3_PCID_MASK,
+  CR4_KNOWN_BITS,
+  CR4_PAE,
+  CR4_PCIDE,
+  CR4_PGE,
+  CR4_SMAP,
+  CR4_SMEP,
+  DEFAULT_CR0,
+  DEFAULT_CR4,
+  DEFAULT_EFER,
+  EFER_LMA,
+  EFER_LME,
+  EFER_NXE,
+  EFER_SCE,
+} from "./regs.js";
+import { TLB_DIRTY, TLB_NO_EXECUTE, TLB_USER, TLB_WRITABLE, Tlb, type FastHitSource, type TlbListener } from "./tlb.js";
+
+/** Kinds of memory access. */
+export const Access = { Read: 0, Write: 1, Fetch: 2 } as const;
+/** A kind of memory access: Access.Read, Access.Write or Access.Fetch. */
+export type Access = (typeof Access)[keyof typeof Access];
+
+/** Receives physical accesses at or above `memory.size` (device registers). */
+export interface MmioHandler {
+  /** Returns the value (unsigned, `size` bytes) read at physical `pa`. */
+  read(pa: number, size: 1 | 2 | 4): number;
+  /** Writes the low `size` bytes of `value` at physical `pa`. */
+  write(pa: number, size: 1 | 2 | 4, value: number): void;
+}
+
+/** Options of `Mmu`. */
+export interface MmuOptions {
+  /** The TLB (default: a new Skylake-like Tlb). One per Mmu. */
+  tlb?: Tlb;
+  /** MMIO handler for physical addresses >= memory.size (default: none, master abort). */
+  mmio?: MmioHandler;
+  /** MAXPHYADDR for reserved-bit checks (default 46). */
+  maxPhysAddrBits?: number;
+  /** Entries of the fast path per access kind, a power of two (default 256). */
+  fastPathEntries?: number;
+}
+
+/** Options of `Mmu.translate`. */
+export interface TranslateOptions {
+  /** An implicit supervisor access (GDT/LDT/IDT/TSS): supervisor whatever the CPL, and SMAP ignores AC. */
+  implicitSupervisor?: boolean;
+}
+
+const PAGE_MASK = PAGE_SIZE - 1;
+const TWO_32 = 2 ** 32;
+const TWO_64 = 2 ** 64;
+/** Bits 63:47 of a canonical upper-half pointer, seen as `hi >>> 15`. */
+const CANONICAL_HIGH = 0x1ffff;
+/** Bits 63:48 set in the high half of a sign-extended upper-half pointer. */
+const SIGN_EXTENSION_HI = 0xffff0000;
+const ALL_ONES = 0xffffffff;
+const EMPTY_TAG = -1;
+const KNOWN_EFER = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
+
+const SIZE_MASKS = [0, 0xff, 0xffff, 0, ALL_ONES];
+
+function hex(v: number): string {
+  return `0x${v.toString(16)}`;
+}
+
+/**
+ * One CPU's MMU. See the module comment for the fast path. Control registers are written only
+ * through writeCr0/writeCr3/writeCr4/writeEfer, which apply hardware.md 1.7's invalidations.
+ * Instruction privilege (CPL 0 for MOV CR, INVLPG, INVPCID) is checked by
+ * @side-kernel/privilege, not here.
+ */
+export class Mmu implements TlbListener, FastHitSource {
+  /** The physical memory. */
+  readonly memory: PhysicalMemory;
+  /** This CPU's TLB. */
+  readonly tlb: Tlb;
+  /** Device handler for physical addresses >= memory.size, or undefined (master abort). */
+  mmio: MmioHandler | undefined;
+  /** MMIO reads performed (including master aborts). */
+  mmioReads = 0;
+  /** MMIO writes performed (including master aborts). */
+  mmioWrites = 0;
+  /** MMIO accesses that found no handler (reads returned all ones, writes were dropped). */
+  masterAborts = 0;
+
+  private readonly u8: Uint8Array;
+  private readonly u32: Uint32Array;
+  private readonly view: DataView;
+  private readonly ramSize: number;
+  private readonly hiMask: number;
+  private readonly fastMask: number;
+  private readonly rTag: Float64Array;
+  private readonly rBase: Float64Array;
+  private readonly wTag: Float64Array;
+  private readonly wBase: Float64Array;
+  private count = 0;
+  private budgetEnd = Number.POSITIVE_INFINITY;
+  private slowCount = 0;
+  private fastBaseline = 0;
+  private _cpl = 0;
+  private _ac = false;
+  private _cr0 = DEFAULT_CR0;
+  private _cr3 = 0;
+  private _cr4 = DEFAULT_CR4;
+  private _efer = DEFAULT_EFER;
+  private pcid = 0;
+  private scratch = new Uint8Array(PAGE_SIZE);
+  private partLo = 0;
+  private partHi = 0;
+
+  /**
+   * A CPU at CPL 0 with CR0 = PE|PG|WP, CR4 = PAE, EFER = LME|LMA|NXE|SCE, CR3 = 0.
+   * Throws RangeError for a bad MAXPHYADDR or fast-path size.
+   */
+  constructor(memory: PhysicalMemory, options: MmuOptions = {}) {
+    this.memory = memory;
+    this.tlb = options.tlb ?? new Tlb();
+    this.tlb.listener = this;
+    this.tlb.fastHitSource = this;
+    this.mmio = options.mmio;
+    this.u8 = memory.u8;
+    this.u32 = memory.u32;
+    this.view = new DataView(memory.buffer);
+    this.ramSize = memory.size;
+    this.hiMask = reservedHiMask(options.maxPhysAddrBits ?? DEFAULT_MAX_PHYS_ADDR_BITS);
+    const n = options.fastPathEntries ?? DEFAULT_FAST_PATH_ENTRIES;
+    if (!Number.isInteger(n) || n < 1 || (n & (n - 1)) !== 0) {
+      throw new RangeError(`fastPathEntries ${String(n)} is not a power of two`);
+    }
+    this.fastMask = n - 1;
+    this.rTag = new Float64Array(n).fill(EMPTY_TAG);
+    this.rBase = new Float64Array(n);
+    this.wTag = new Float64Array(n).fill(EMPTY_TAG);
+    this.wBase = new Float64Array(n);
+  }
+
+  // ---- state -------------------------------------------------------------------------------
+
+  /** Current privilege level 0..3. Setting it to anything else throws RangeError. */
+  get cpl(): number {
+    return this._cpl;
+  }
+  set cpl(value: number) {
+    if (value !== 0 && value !== 1 && value !== 2 && value !== 3) throw new RangeError(`CPL ${String(value)} is not 0..3`);
+    if (value !== this._cpl) {
+      this._cpl = value;
+      this.tlbInvalidated();
+    }
+  }
+
+  /** RFLAGS.AC: with CR4.SMAP, explicit supervisor accesses to user pages are allowed only when set. */
+  get ac(): boolean {
+    return this._ac;
+  }
+  set ac(value: boolean) {
+    const v = value === true;
+    if (v !== this._ac) {
+      this._ac = v;
+      this.tlbInvalidated();
+    }
+  }
+
+  /** CR0. */
+  get cr0(): number {
+    return this._cr0;
+  }
+  /** CR3 as last written (PML4 base | PCID or PWT/PCD; never the no-flush bit). */
+  get cr3(): number {
+    return this._cr3;
+  }
+  /** CR4. */
+  get cr4(): number {
+    return this._cr4;
+  }
+  /** IA32_EFER. */
+  get efer(): number {
+    return this._efer;
+  }
+  /** Current PCID: CR3[11:0] when CR4.PCIDE=1, else 0. */
+  get currentPcid(): number {
+    return this.pcid;
+  }
+
+  /** Memory and MMIO accesses made through the accessors (readBytes/writeBytes/copy: one per page piece). */
+  get accesses(): number {
+    return this.count;
+  }
+  set accesses(value: number) {
+    const budget = this.accessBudget;
+    this.fastBaseline += value - this.count;
+    this.count = value;
+    this.accessBudget = budget;
+  }
+
+  /**
+   * Accesses left before the lockup detector fires (default Infinity). Each access decrements
+   * it; the access that takes it below 0 throws AccessBudgetExceeded.
+   */
+  get accessBudget(): number {
+    return this.budgetEnd - this.count;
+  }
+  set accessBudget(value: number) {
+    if (typeof value !== "number" || Number.isNaN(value)) throw new RangeError(`access budget ${String(value)} is not a number`);
+    this.budgetEnd = this.count + value;
+  }
+
+  /** Resets accesses, mmioReads, mmioWrites, masterAborts and the TLB stats; keeps the remaining budget. */
+  resetCounters(): void {
+    const budget = this.accessBudget;
+    this.count = 0;
+    this.slowCount = 0;
+    this.fastBaseline = 0;
+    this.mmioReads = 0;
+    this.mmioWrites = 0;
+    this.masterAborts = 0;
+    this.accessBudget = budget;
+    this.tlb.resetStats();
+  }
+
+  /** FastHitSource: accesses served by the fast path since the last reset. */
+  fastPathHits(): number {
+    return this.count - this.slowCount - this.fastBaseline;
+  }
+
+  /** FastHitSource: restarts the fast-path hit count. */
+  resetFastPathHits(): void {
+    this.fastBaseline = this.count - this.slowCount;
+  }
+
+  /** TlbListener: empties the fast path. Called on every TLB invalidation and state change. */
+  tlbInvalidated(): void {
+    this.rTag.fill(EMPTY_TAG);
+    this.wTag.fill(EMPTY_TAG);
+  }
+
+  private checkRegValue(name: string, value: number): void {
+    if (!Number.isInteger(value) || value < 0 || value >= TWO_32) {
+      throw new GeneralProtection(`${name} value ${String(value)} is not a 32-bit unsigned integer (upper bits are reserved)`);
+    }
+  }
+
+  /**
+   * MOV to CR0. Throws #GP(0) for a value outside 32 bits or one that clears PG or PE (this
+   * model runs in IA-32e mode only). Does not flush the TLB (not required, hardware.md 1.7).
+   */
+  writeCr0(value: number): void {
+    this.checkRegValue("CR0", value);
+    if ((value & CR0_PG) === 0 || (value & CR0_PE) === 0) {
+      throw new GeneralProtection(`CR0 value ${hex(value)} clears PG or PE, leaving IA-32e mode, which is not modelled`);
+    }
+    this._cr0 = value;
+    this.tlbInvalidated();
+  }
+
+  /**
+   * MOV to CR3. `value` = PML4 physical address | PCID (CR4.PCIDE=1) or | PWT/PCD (PCIDE=0).
+   * `noFlush` is source bit 63. Invalidation per hardware.md 1.7: PCIDE=0 drops non-global
+   * PCID-0 entries; PCIDE=1 drops the new PCID's non-global entries unless noFlush.
+   * Throws #GP(0) if the value is not an integer below 2^52, has bits at or above MAXPHYADDR,
+   * or noFlush is set with PCIDE=0 (bit 63 is reserved then).
+   */
+  writeCr3(value: number, noFlush = false): void {
+    if (!Number.isInteger(value) || value < 0 || value >= 2 ** 52 || (Math.floor(value / TWO_32) & this.hiMask) !== 0) {
+      throw new GeneralProtection(`CR3 value ${String(value)} sets reserved bits (at or above MAXPHYADDR)`);
+    }
+    const pcide = (this._cr4 & CR4_PCIDE) !== 0;
+    if (noFlush && !pcide) throw new GeneralProtection("MOV to CR3 with bit 63 (no-flush) set while CR4.PCIDE=0");
+    this._cr3 = value;
+    this.pcid = pcide ? value & CR3_PCID_MASK : 0;
+    if (!noFlush) this.tlb.flushPcid(this.pcid, { keepGlobal: true });
+    this.tlbInvalidated();
+  }
+
+  /**
+   * MOV to CR4. Invalidation per hardware.md 1.7: a PGE change or PCIDE 1->0 flushes every
+   * entry including global ones; SMEP 0->1 flushes the current PCID's entries.
+   * Throws #GP(0) for unknown bits (LA57 included), clearing PAE, or setting PCIDE while
+   * CR3[11:0] != 0.
+   */
+  writeCr4(value: number): void {
+    this.checkRegValue("CR4", value);
+    if ((value & ~CR4_KNOWN_BITS) !== 0) {
+      throw new GeneralProtection(`CR4 value ${hex(value)} sets reserved or unmodelled bits ${hex((value & ~CR4_KNOWN_BITS) >>> 0)}`);
+    }
+    if ((value & CR4_PAE) === 0) throw new GeneralProtection("CR4.PAE cleared in IA-32e mode");
+    const old = this._cr4;
+    const pcideOn = (value & CR4_PCIDE) !== 0;
+    if (pcideOn && (old & CR4_PCIDE) === 0 && (this._cr3 & CR3_PCID_MASK) !== 0) {
+      throw new GeneralProtection(`CR4.PCIDE set while CR3[11:0] = ${hex(this._cr3 & CR3_PCID_MASK)} is not 0`);
+    }
+    const changed = old ^ value;
+    this._cr4 = value;
+    if ((changed & CR4_PGE) !== 0 || ((old & CR4_PCIDE) !== 0 && !pcideOn)) {
+      this.tlb.flushAll({ keepGlobal: false });
+    } else if ((value & CR4_SMEP) !== 0 && (old & CR4_SMEP) === 0) {
+      this.tlb.flushPcid(this.pcid, { keepGlobal: false });
+    }
+    this.pcid = pcideOn ? this._cr3 & CR3_PCID_MASK : 0;
+    this.tlbInvalidated();
+  }
+
+  /**
+   * WRMSR IA32_EFER. LMA is read-only (the written bit is ignored). Throws #GP(0) for unknown
+   * bits or clearing LME. A change of NXE flushes the whole TLB (allowed: "may invalidate more").
+   */
+  writeEfer(value: number): void {
+    this.checkRegValue("EFER", value);
+    if ((value & ~KNOWN_EFER) !== 0) throw new GeneralProtection(`EFER value ${hex(value)} sets reserved bits`);
+    if ((value & EFER_LME) === 0) throw new GeneralProtection("EFER.LME cleared while paging is on");
+    const next = (value & ~EFER_LMA) | (this._efer & EFER_LMA);
+    if (((next ^ this._efer) & EFER_NXE) !== 0) this.tlb.flushAll({ keepGlobal: false });
+    this._efer = next;
+    this.tlbInvalidated();
+  }
+
+  /** INVLPG: drops `va`'s page for the current PCID and global entries for it. Throws #GP(0) if non-canonical. */
+  invlpg(va: number): void {
+    this.checkCanonical(va);
+    this.tlb.invalidatePage(va, this.pcid);
+  }
+
+  /**
+   * INVPCID: type 0 = one address of one PCID except global, 1 = one PCID except global,
+   * 2 = everything including global, 3 = everything except global. Throws #GP(0) for a type
+   * outside 0..3, a PCID outside 0..4095, a non-canonical address (type 0), or, with
+   * CR4.PCIDE=0, type 0/1 with a PCID other than 0.
+   */
+  invpcid(type: number, pcid: number, va = 0): void {
+    if (type !== 0 && type !== 1 && type !== 2 && type !== 3) throw new GeneralProtection(`INVPCID type ${String(type)} is not 0..3`);
+    if (!Number.isInteger(pcid) || pcid < 0 || pcid > CR3_PCID_MASK) throw new GeneralProtection(`INVPCID PCID ${String(pcid)} is not 0..4095`);
+    if ((this._cr4 & CR4_PCIDE) === 0 && type <= 1 && pcid !== 0) {
+      throw new GeneralProtection(`INVPCID type ${type} for PCID ${pcid} while CR4.PCIDE=0`);
+    }
+    if (type === 0) {
+      this.checkCanonical(va);
+      this.tlb.invalidatePageNonGlobal(va, pcid);
+    } else if (type === 1) this.tlb.flushPcid(pcid, { keepGlobal: true });
+    else this.tlb.flushAll({ keepGlobal: type === 3 });
+  }
+
+  private checkCanonical(va: number): void {
+    if (!(va >= 0 && va < LINEAR_ADDRESS_LIMIT) || va % 1 !== 0) {
+      throw new GeneralProtection(`non-canonical address ${formatLinear(va)}`);
+    }
+  }
+
+  // ---- translation ---------------------------------------------------------------------------
+
+  /**
+   * Translates `va` for an access of kind `access` at the current CPL (or as an implicit
+   * supervisor access), as hardware does: TLB first, else a walk that sets A in every entry
+   * used and D in the leaf on a permitted write. Returns the physical address.
+   * Throws GeneralProtection for a non-canonical (non-linear) address and PageFault with the
+   * exact error code for not-present, reserved-bit and rights violations.
+   */
+  translate(va: number, access: Access, options?: TranslateOptions): number {
+    if (access !== 0 && access !== 1 && access !== 2) throw new RangeError(`access kind ${String(access)} is not Read, Write or Fetch`);
+    const implicit = options?.implicitSupervisor === true;
+    return this.translateCore(va, access, implicit);
+  }
+
+  /** Rights check of hardware.md 1.4 against combined TLB_* `perms`: returns a #PF code, or 0 if allowed. */
+  private rightsFault(perms: number, access: number, implicit: boolean): number {
+    const user = this._cpl === 3 && !implicit;
+    const cr4 = this._cr4;
+    const nxe = (this._efer & EFER_NXE) !== 0;
+    const code =
+      PF_PROT |
+      (access === Access.Write ? PF_WRITE : 0) |
+      (user ? PF_USER : 0) |
+      (access === Access.Fetch && (nxe || (cr4 & CR4_SMEP) !== 0) ? PF_INSTR : 0);
+    const userPage = (perms & TLB_USER) !== 0;
+    const writable = (perms & TLB_WRITABLE) !== 0;
+    const noExec = nxe && (perms & TLB_NO_EXECUTE) !== 0;
+    if (user) {
+      if (!userPage) return code;
+      if (access === Access.Write && !writable) return code;
+      if (access === Access.Fetch && noExec) return code;
+      return 0;
+    }
+    if (userPage) {
+      if (access === Access.Fetch) {
+        if ((cr4 & CR4_SMEP) !== 0) return code;
+      } else if ((cr4 & CR4_SMAP) !== 0 && (implicit || !this._ac)) return code;
+    }
+    if (access === Access.Write && !writable && (this._cr0 & CR0_WP) !== 0) return code;
+    if (access === Access.Fetch && noExec) return code;
+    return 0;
+  }
+
+  private translateCore(va: number, access: number, implicit: boolean): number {
+    if (!(va >= 0 && va < LINEAR_ADDRESS_LIMIT) || va % 1 !== 0) {
+      throw new GeneralProtection(`non-canonical address ${formatLinear(va)}`);
+    }
+    const tlb = this.tlb;
+    if (tlb.find(va, this.pcid)) {
+      const perms = tlb.hitPerms;
+      const code = this.rightsFault(perms, access, implicit);
+      if (code !== 0) {
+        tlb.dropForFault(va, this.pcid);
+        throw new PageFault(va, code);
+      }
+      if (access !== Access.Write || (perms & TLB_DIRTY) !== 0) {
+        const pa = tlb.hitPa + (va - tlb.hitPage);
+        if (!implicit && access !== Access.Fetch) this.fillFast(va, pa, perms);
+        return pa;
+      }
+      // A write through an entry cached with D=0: walk again to set D (hardware.md 1.7 suggestion).
+    }
+    return this.walk(va, access, implicit);
+  }
+
+  private fillFast(va: number, pa: number, perms: number): void {
+    const off = va & PAGE_MASK;
+    const page = pa - off;
+    if (page + PAGE_SIZE > this.ramSize) return;
+    const i = (va >>> 12) & this.fastMask;
+    this.rTag[i] = va - off;
+    this.rBase[i] = page;
+    if ((perms & TLB_DIRTY) !== 0 && this.rightsFault(perms, Access.Write, false) === 0) {
+      this.wTag[i] = va - off;
+      this.wBase[i] = page;
+    }
+  }
+
+  private notPresentCode(access: number, implicit: boolean): number {
+    const user = this._cpl === 3 && !implicit;
+    const instr = access === Access.Fetch && ((this._efer & EFER_NXE) !== 0 || (this._cr4 & CR4_SMEP) !== 0);
+    return (access === Access.Write ? PF_WRITE : 0) | (user ? PF_USER : 0) | (instr ? PF_INSTR : 0);
+  }
+
+  /** Reads a paging-structure entry half; entries outside RAM read as all ones (master abort). */
+  private tableWord(pa: number): number {
+    return pa + 4 <= this.ramSize ? this.u32[pa >>> 2] : ALL_ONES;
+  }
+
+  private walk(va: number, access: number, implicit: boolean): number {
+    const tlb = this.tlb;
+    tlb.recordWalk();
+    const nxe = (this._efer & EFER_NXE) !== 0;
+    let table = this._cr3 - (this._cr3 % PAGE_SIZE);
+    let perms = TLB_WRITABLE | TLB_USER;
+    for (let level = 0; level < 4; level++) {
+      const ea = table + tableIndex(va, level) * ENTRY_SIZE;
+      let lo = this.tableWord(ea);
+      const hi = this.tableWord(ea + 4);
+      if ((lo & PTE_P) === 0) throw new PageFault(va, this.notPresentCode(access, implicit));
+      const problem = reservedBitsProblem(level, lo, hi, this.hiMask, nxe);
+      if (problem !== undefined) {
+        throw new PageFault(
+          va,
+          PF_PROT | PF_RSVD | this.notPresentCode(access, implicit),
+          `reserved bit in the level-${4 - level} entry at ${formatPhysical(ea)}: ${problem}`,
+        );
+      }
+      if ((lo & PTE_RW) === 0) perms &= ~TLB_WRITABLE;
+      if ((lo & PTE_US) === 0) perms &= ~TLB_USER;
+      if ((hi & PTE_XD_HI) !== 0) perms |= TLB_NO_EXECUTE;
+      if ((lo & PTE_A) === 0 && ea + ENTRY_SIZE <= this.ramSize) {
+        lo = (lo | PTE_A) >>> 0;
+        this.u32[ea >>> 2] = lo;
+      }
+      const leaf = level === 3 || (level > 0 && (lo & PTE_PS) !== 0);
+      if (!leaf) {
+        table = entryAddress(lo, hi);
+        continue;
+      }
+      const size: PageSize = level === 3 ? PAGE_SIZE : level === 2 ? LARGE_PAGE_SIZE : HUGE_PAGE_SIZE;
+      const code = this.rightsFault(perms, access, implicit);
+      if (code !== 0) throw new PageFault(va, code);
+      if ((lo & PTE_D) !== 0) perms |= TLB_DIRTY;
+      else if (access === Access.Write) {
+        if (ea + ENTRY_SIZE <= this.ramSize) this.u32[ea >>> 2] = (lo | PTE_D) >>> 0;
+        perms |= TLB_DIRTY;
+      }
+      const raw = entryAddress(lo, hi);
+      const pageVa = va - (va % size);
+      const pagePa = raw - (raw % size);
+      const global = (lo & PTE_G) !== 0 && (this._cr4 & CR4_PGE) !== 0;
+      const pat = (lo & (size === PAGE_SIZE ? PTE_PAT : PTE_PAT_LARGE)) !== 0 ? 4 : 0;
+      const memType = pat | ((lo & PTE_PCD) !== 0 ? 2 : 0) | ((lo & PTE_PWT) !== 0 ? 1 : 0);
+      tlb.insert(this.pcid, pageVa, size, pagePa, perms, global, memType);
+      const pa = pagePa + (va - pageVa);
+      if (!implicit && access !== Access.Fetch) this.fillFast(va, pa, perms);
+      return pa;
+    }
+    throw new Error("unreachable: the walk ends at level 4");
+  }
+
+  // ---- physical helpers -------------------------------------------------------------------
+
+  private readPhys(pa: number, size: 1 | 2 | 4): number {
+    if (pa + size <= this.ramSize) {
+      if (size === 4) return (pa & 3) === 0 ? this.u32[pa >>> 2] : this.view.getUint32(pa, true);
+      if (size === 2) return this.view.getUint16(pa, true);
+      return this.u8[pa];
+    }
+    if (pa >= this.ramSize) {
+      this.mmioReads++;
+      if (this.mmio === undefined) {
+        this.masterAborts++;
+        return SIZE_MASKS[size];
+      }
+      return (this.mmio.read(pa, size) & SIZE_MASKS[size]) >>> 0;
+    }
+    let v = 0;
+    for (let k = 0; k < size; k++) v += this.readPhys(pa + k, 1) * 2 ** (8 * k);
+    return v;
+  }
+
+  private writePhys(pa: number, size: 1 | 2 | 4, value: number): void {
+    if (pa + size <= this.ramSize) {
+      if (size === 4) {
+        if ((pa & 3) === 0) this.u32[pa >>> 2] = value;
+        else this.view.setUint32(pa, value >>> 0, true);
+      } else if (size === 2) this.view.setUint16(pa, value, true);
+      else this.u8[pa] = value;
+      return;
+    }
+    if (pa >= this.ramSize) {
+      this.mmioWrites++;
+      if (this.mmio === undefined) this.masterAborts++;
+      else this.mmio.write(pa, size, (value & SIZE_MASKS[size]) >>> 0);
+      return;
+    }
+    for (let k = 0; k < size; k++) this.writePhys(pa + k, 1, Math.floor(value / 2 ** (8 * k)) & 0xff);
+  }
+
+  private overBudget(va: number): never {
+    this.slowCount++;
+    throw new AccessBudgetExceeded(va);
+  }
+
+  /**
+   * Slow path of every load: translates (both pages if the access crosses one), then reads
+   * `size` bytes (1, 2, 4 or 8) into partLo/partHi. An 8-byte MMIO read is two 4-byte reads.
+   */
+  private slowRead(va: number, size: number): void {
+    this.slowCount++;
+    const pa = this.translateCore(va, Access.Read, false);
+    const first = PAGE_SIZE - (va & PAGE_MASK);
+    if (size <= first) {
+      if (size === 8) {
+        this.partLo = this.readPhys(pa, 4);
+        this.partHi = this.readPhys(pa + 4, 4);
+      } else {
+        this.partLo = this.readPhys(pa, size as 1 | 2 | 4);
+        this.partHi = 0;
+      }
+      return;
+    }
+    const pa2 = this.translateCore(va + first, Access.Read, false);
+    let lo = 0;
+    let hi = 0;
+    for (let k = 0; k < size; k++) {
+      const b = this.readPhys(k < first ? pa + k : pa2 + (k - first), 1);
+      if (k < 4) lo += b * 2 ** (8 * k);
+      else hi += b * 2 ** (8 * (k - 4));
+    }
+    this.partLo = lo;
+    this.partHi = hi;
+  }
+
+  /** Slow path of every store: checks both pages before writing anything. */
+  private slowWrite(va: number, size: number, lo: number, hi: number): void {
+    this.slowCount++;
+    const pa = this.translateCore(va, Access.Write, false);
+    const first = PAGE_SIZE - (va & PAGE_MASK);
+    if (size <= first) {
+      if (size === 8) {
+        this.writePhys(pa, 4, lo);
+        this.writePhys(pa + 4, 4, hi);
+      } else this.writePhys(pa, size as 1 | 2 | 4, lo);
+      return;
+    }
+    const pa2 = this.translateCore(va + first, Access.Write, false);
+    for (let k = 0; k < size; k++) {
+      const b = k < 4 ? (lo >>> (8 * k)) & 0xff : (hi >>> (8 * (k - 4))) & 0xff;
+      this.writePhys(k < first ? pa + k : pa2 + (k - first), 1, b);
+    }
+  }
+
+  // ---- accessors (hot path) -----------------------------------------------------------------
+
+  /** Loads the byte at `va`. Throws PageFault, GeneralProtection (non-canonical) or AccessBudgetExceeded. */
+  load8(va: number): number {
+    if (++this.count > this.budgetEnd) this.overBudget(va);
+    const off = va & PAGE_MASK;
+    const i = (va >>> 12) & this.fastMask;
+    if (this.rTag[i] === va - off) return this.u8[this.rBase[i] + off];
+    this.slowRead(va, 1);
+    return this.partLo;
+  }
+
+  /** Loads the little-endian 16-bit value at `va` (any alignment). Throws like load8. */
+  load16(va: number): number {
+    if (++this.count > this.budgetEnd) this.overBudget(va);
+    const off = va & PAGE_MASK;
+    const i = (va >>> 12) & this.fastMask;
+    if (this.rTag[i] === va - off && off <= PAGE_SIZE - 2) return this.view.getUint16(this.rBase[i] + off, true);
+    this.slowRead(va, 2);
+    return this.partLo;
+  }
+
+  /** Loads the little-endian unsigned 32-bit value at `va` (any alignment). Throws like load8. */
+  load32(va: number): number {
+    if (++this.count > this.budgetEnd) this.overBudget(va);
+    const off = va & PAGE_MASK;
+    const i = (va >>> 12) & this.fastMask;
+    if (this.rTag[i] === va - off && (off & 3) === 0) return this.u32[(this.rBase[i] + off) >>> 2];
+    this.slowRead(va, 4);
+    return this.partLo;
+  }
+
+  /** Loads the 64-bit value at `va` as a number (exact below 2^53). Throws like load8. */
+  load64(va: number): number {
+    if (++this.count > this.budgetEnd) this.overBudget(va);
+    const off = va & PAGE_MASK;
+    const i = (va >>> 12) & this.fastMask;
+    if (this.rTag[i] === va - off && (off & 7) === 0) {
+      const w = (this.rBase[i] + off) >>> 2;
+      return this.u32[w + 1] * TWO_32 + this.u32[w];
+    }
+    this.slowRead(va, 8);
+    return this.partHi * TWO_32 + this.partLo;
+  }
+
+  /**
+   * Loads a 64-bit pointer and returns it as a 48-bit linear address. Throws #GP(0) naming the
+   * value if bits 63:48 are not the sign extension of bit 47; otherwise throws like load8.
+   */
+  loadPtr(va: number): number {
+    if (++this.count > this.budgetEnd) this.overBudget(va);
+    const off = va & PAGE_MASK;
+    const i = (va >>> 12) & this.fastMask;
+    let lo: number;
+    let hi: number;
+    if (this.rTag[i] === va - off && (off & 7) === 0) {
+      const w = (this.rBase[i] + off) >>> 2;
+      lo = this.u32[w];
+      hi = this.u32[w + 1];
+    } else {
+      this.slowRead(va, 8);
+      lo = this.partLo;
+      hi = this.partHi;
+    }
+    const top = hi >>> 15;
+    if (top !== 0 && top !== CANONICAL_HIGH) {
+      throw new GeneralProtection(
+        `non-canonical pointer 0x${hi.toString(16).padStart(8, "0")}${lo.toString(16).padStart(8, "0")} loaded from ${formatLinear(va)}`,
+      );
+    }
+    return (hi & 0xffff) * TWO_32 + lo;
+  }
+
+  /** Stores the low 8 bits of `value` at `va`. Throws like load8. */
+  store8(va: number, value: number): void {
+    if (++this.count > this.budgetEnd) this.overBudget(va);
+    const off = va & PAGE_MASK;
+    const i = (va >>> 12) & this.fastMask;
+    if (this.wTag[i] === va - off) {
+      this.u8[this.wBase[i] + off] = value;
+      return;
+    }
+    this.slowWrite(va, 1, value & 0xff, 0);
+  }
+
+  /** Stores the low 16 bits of `value` at `va`, little-endian. Throws like load8. */
+  store16(va: number, value: number): void {
+    if (++this.count > this.budgetEnd) this.overBudget(va);
+    const off = va & PAGE_MASK;
+    const i = (va >>> 12) & this.fastMask;
+    if (this.wTag[i] === va - off && off <= PAGE_SIZE - 2) {
+      this.view.setUint16(this.wBase[i] + off, value, true);
+      return;
+    }
+    this.slowWrite(va, 2, value & 0xffff, 0);
+  }
+
+  /** Stores the low 32 bits of `value` at `va`, little-endian. Throws like load8. */
+  store32(va: number, value: number): void {
+    if (++this.count > this.budgetEnd) this.overBudget(va);
+    const off = va & PAGE_MASK;
+    const i = (va >>> 12) & this.fastMask;
+    if (this.wTag[i] === va - off && (off & 3) === 0) {
+      this.u32[(this.wBase[i] + off) >>> 2] = value;
+      return;
+    }
+    this.slowWrite(va, 4, value >>> 0, 0);
+  }
+
+  /**
+   * Stores `value`, an integer in [0, 2^64), as 64 bits at `va`. Throws RangeError for another
+   * value (before any access), otherwise like load8.
+   */
+  store64(va: number, value: number): void {
+    if (!(value >= 0 && value < TWO_64) || value % 1 !== 0) {
+      throw new RangeError(`store64 value ${String(value)} at ${formatLinear(va)} is not an integer in [0, 2^64)`);
+    }
+    this.storeParts(va, value >>> 0, Math.floor(value / TWO_32) >>> 0);
+  }
+
+  /**
+   * Stores `ptr`, a 48-bit linear address, as a canonical 64-bit pointer (bits 63:48 = bit 47).
+   * Throws #GP(0) if `ptr` is not an integer in [0, 2^48), otherwise like load8.
+   */
+  storePtr(va: number, ptr: number): void {
+    if (!isLinearAddress(ptr)) throw new GeneralProtection(`non-canonical pointer ${formatLinear(ptr)} stored at ${formatLinear(va)}`);
+    let hi = Math.floor(ptr / TWO_32);
+    if (ptr >= KERNEL_HALF_START) hi = (hi | SIGN_EXTENSION_HI) >>> 0;
+    this.storeParts(va, ptr >>> 0, hi);
+  }
+
+  private storeParts(va: number, lo: number, hi: number): void {
+    if (++this.count > this.budgetEnd) this.overBudget(va);
+    const off = va & PAGE_MASK;
+    const i = (va >>> 12) & this.fastMask;
+    if (this.wTag[i] === va - off && (off & 7) === 0) {
+      const w = (this.wBase[i] + off) >>> 2;
+      this.u32[w] = lo;
+      this.u32[w + 1] = hi;
+      return;
+    }
+    this.slowWrite(va, 8, lo, hi);
+  }
+
+  // ---- bulk ---------------------------------------------------------------------------------
+
+  /**
+   * Copies `length` bytes at linear `va` into `dst[dstOffset..]`, page by page (one access
+   * per page piece). Throws RangeError for a bad host range (before any access), otherwise
+   * like load8; a fault part-way leaves the earlier pieces copied, as a REP MOVS would.
+   */
+  readBytes(va: number, dst: Uint8Array, dstOffset = 0, length: number = dst.length - dstOffset): void {
+    checkHostRange(dst, dstOffset, length);
+    let done = 0;
+    while (done < length) {
+      const cur = va + done;
+      if (++this.count > this.budgetEnd) this.overBudget(cur);
+      this.slowCount++;
+      const pa = this.translateCore(cur, Access.Read, false);
+      const n = Math.min(length - done, PAGE_SIZE - (cur & PAGE_MASK));
+      if (pa + n <= this.ramSize) dst.set(this.u8.subarray(pa, pa + n), dstOffset + done);
+      else for (let k = 0; k < n; k++) dst[dstOffset + done + k] = this.readPhys(pa + k, 1);
+      done += n;
+    }
+  }
+
+  /**
+   * Copies `length` bytes of `src[srcOffset..]` to linear `va`, page by page. Throws like
+   * readBytes (write access).
+   */
+  writeBytes(va: number, src: Uint8Array, srcOffset = 0, length: number = src.length - srcOffset): void {
+    checkHostRange(src, srcOffset, length);
+    let done = 0;
+    while (done < length) {
+      const cur = va + done;
+      if (++this.count > this.budgetEnd) this.overBudget(cur);
+      this.slowCount++;
+      const pa = this.translateCore(cur, Access.Write, false);
+      const n = Math.min(length - done, PAGE_SIZE - (cur & PAGE_MASK));
+      if (pa + n <= this.ramSize) this.u8.set(src.subarray(srcOffset + done, srcOffset + done + n), pa);
+      else for (let k = 0; k < n; k++) this.writePhys(pa + k, 1, src[srcOffset + done + k]);
+      done += n;
+    }
+  }
+
+  /**
+   * Copies `length` bytes from linear `srcVa` to linear `dstVa` with memmove semantics
+   * (the source is read completely before the destination is written). Throws RangeError for
+   * a bad length, otherwise like readBytes / writeBytes.
+   */
+  copy(dstVa: number, srcVa: number, length: number): void {
+    if (!Number.isInteger(length) || length < 0) throw new RangeError(`copy length ${String(length)} is not a non-negative integer`);
+    if (this.scratch.length < length) this.scratch = new Uint8Array(Math.max(length, this.scratch.length * 2));
+    this.readBytes(srcVa, this.scratch, 0, length);
+    this.writeBytes(dstVa, this.scratch, 0, length);
+  }
+}

@@ -1,0 +1,392 @@
+/**
+ * Translation lookaside buffer: a set-associative L1 dTLB backed by a set-associative STLB,
+ * entries keyed by (PCID, virtual page number, page size) with a global flag and the combined
+ * rights of the walk (hardware.md 1.7 "Modelling suggestion"). Paging-structure caches are
+ * not modelled: every miss walks the tables in memory, which the SDM permits.
+ */
+import { formatLinear, HUGE_PAGE_SIZE, isLinearAddress, LARGE_PAGE_SIZE, PAGE_SIZE, type PageSize } from "./layout.js";
+import { DEFAULT_L1_TLB, DEFAULT_STLB } from "./limits.js";
+
+/** Combined rights bit: R/W=1 at every level of the walk. */
+export const TLB_WRITABLE = 1;
+/** Combined rights bit: U/S=1 at every level of the walk. */
+export const TLB_USER = 2;
+/** Combined rights bit: XD=1 at some level of the walk. */
+export const TLB_NO_EXECUTE = 4;
+/** The leaf's D bit was already set when the entry was cached (writes need no re-walk). */
+export const TLB_DIRTY = 8;
+
+/** Size and associativity of one TLB level. `entries` must be a multiple of `ways`. */
+export interface TlbLevelConfig {
+  entries: number;
+  ways: number;
+}
+
+/** Options of `Tlb`: the L1 dTLB and an optional STLB (null for none). */
+export interface TlbOptions {
+  l1?: TlbLevelConfig;
+  stlb?: TlbLevelConfig | null;
+}
+
+/** A cached translation, as `peek` and `entries` report it. */
+export interface TlbEntry {
+  pcid: number;
+  /** Linear address of the page's first byte. */
+  va: number;
+  size: PageSize;
+  /** Physical address of the page's first byte. */
+  pa: number;
+  global: boolean;
+  writable: boolean;
+  user: boolean;
+  noExecute: boolean;
+  dirty: boolean;
+  /** PAT memory-type index 4*PAT + 2*PCD + PWT of the leaf (hardware.md 1.3). */
+  memoryType: number;
+}
+
+/** Counters of TLB activity. */
+export interface TlbStats {
+  /** Translations answered by the TLB (including the MMU's fast path). */
+  hits: number;
+  /** Translations that found no entry. */
+  misses: number;
+  /** Page walks performed (misses plus re-walks to set D). */
+  walks: number;
+  /** flushPcid / flushAll operations. */
+  flushes: number;
+  /** invalidatePage / invalidatePageNonGlobal operations. */
+  invalidations: number;
+}
+
+/** Something told of every invalidation, e.g. the MMU's fast path. */
+export interface TlbListener {
+  tlbInvalidated(): void;
+}
+
+/** Supplies hits served outside the TLB's own lookup (the MMU's fast path). */
+export interface FastHitSource {
+  fastPathHits(): number;
+  resetFastPathHits(): void;
+}
+
+const SIZES: readonly PageSize[] = [PAGE_SIZE, LARGE_PAGE_SIZE, HUGE_PAGE_SIZE];
+
+/** One set-associative array of entries (struct of arrays). */
+class TlbArray {
+  readonly sets: number;
+  readonly ways: number;
+  readonly valid: Uint8Array;
+  readonly pcid: Uint16Array;
+  readonly page: Float64Array;
+  readonly size: Float64Array;
+  readonly pa: Float64Array;
+  readonly global: Uint8Array;
+  readonly perms: Uint8Array;
+  readonly memType: Uint8Array;
+  readonly stamp: Float64Array;
+
+  constructor(cfg: TlbLevelConfig, name: string) {
+    const { entries, ways } = cfg;
+    if (!Number.isInteger(entries) || !Number.isInteger(ways) || ways < 1 || entries < ways || entries % ways !== 0) {
+      throw new RangeError(`${name} TLB of ${String(entries)} entries, ${String(ways)}-way: entries must be a positive multiple of ways`);
+    }
+    this.sets = entries / ways;
+    this.ways = ways;
+    this.valid = new Uint8Array(entries);
+    this.pcid = new Uint16Array(entries);
+    this.page = new Float64Array(entries);
+    this.size = new Float64Array(entries);
+    this.pa = new Float64Array(entries);
+    this.global = new Uint8Array(entries);
+    this.perms = new Uint8Array(entries);
+    this.memType = new Uint8Array(entries);
+    this.stamp = new Float64Array(entries);
+  }
+
+  /** Slot of the entry translating `va` for `pcid` (or global), or -1. */
+  find(va: number, pcid: number): number {
+    for (let s = 0; s < 3; s++) {
+      const size = SIZES[s];
+      const page = va - (va % size);
+      const first = ((page / size) % this.sets) * this.ways;
+      for (let k = first; k < first + this.ways; k++) {
+        if (
+          this.valid[k] === 1 &&
+          this.page[k] === page &&
+          this.size[k] === size &&
+          (this.pcid[k] === pcid || this.global[k] === 1)
+        ) {
+          return k;
+        }
+      }
+    }
+    return -1;
+  }
+
+  /** Slot to fill for (pcid, page, size): an existing entry for it, a free way, or the LRU way. */
+  victim(page: number, size: number, pcid: number): number {
+    const first = ((page / size) % this.sets) * this.ways;
+    let best = first;
+    for (let k = first; k < first + this.ways; k++) {
+      if (this.valid[k] === 1 && this.page[k] === page && this.size[k] === size && this.pcid[k] === pcid) return k;
+    }
+    for (let k = first; k < first + this.ways; k++) {
+      if (this.valid[k] === 0) return k;
+      if (this.stamp[k] < this.stamp[best]) best = k;
+    }
+    return best;
+  }
+
+  /** Drops entries covering `va` that match `pcid` (and, with `globalToo`, global ones of any PCID). */
+  dropPage(va: number, pcid: number, globalToo: boolean): void {
+    for (let s = 0; s < 3; s++) {
+      const size = SIZES[s];
+      const page = va - (va % size);
+      const first = ((page / size) % this.sets) * this.ways;
+      for (let k = first; k < first + this.ways; k++) {
+        if (this.valid[k] !== 1 || this.page[k] !== page || this.size[k] !== size) continue;
+        if (this.global[k] === 1 ? globalToo : this.pcid[k] === pcid) this.valid[k] = 0;
+      }
+    }
+  }
+
+  /** Drops entries of `pcid` (or all PCIDs when pcid < 0), keeping global ones if asked. */
+  drop(pcid: number, keepGlobal: boolean): void {
+    for (let k = 0; k < this.valid.length; k++) {
+      if (this.valid[k] !== 1) continue;
+      if (keepGlobal && this.global[k] === 1) continue;
+      if (pcid < 0 || this.pcid[k] === pcid) this.valid[k] = 0;
+    }
+  }
+
+  entry(k: number): TlbEntry {
+    const p = this.perms[k];
+    return {
+      pcid: this.pcid[k],
+      va: this.page[k],
+      size: this.size[k] as PageSize,
+      pa: this.pa[k],
+      global: this.global[k] === 1,
+      writable: (p & TLB_WRITABLE) !== 0,
+      user: (p & TLB_USER) !== 0,
+      noExecute: (p & TLB_NO_EXECUTE) !== 0,
+      dirty: (p & TLB_DIRTY) !== 0,
+      memoryType: this.memType[k],
+    };
+  }
+}
+
+function checkPcid(pcid: number, op: string): void {
+  if (!Number.isInteger(pcid) || pcid < 0 || pcid > 0xfff) throw new RangeError(`${op}: PCID ${String(pcid)} is not in 0..4095`);
+}
+
+/**
+ * A two-level TLB. Default sizes are Skylake's (limits.ts: 64-entry 4-way L1 dTLB, 1536-entry
+ * 12-way STLB). Replacement is LRU within a set; the STLB holds every entry the L1 holds.
+ */
+export class Tlb {
+  private readonly l1: TlbArray;
+  private readonly l2: TlbArray | null;
+  private clock = 0;
+  private hitCount = 0;
+  private missCount = 0;
+  private walkCount = 0;
+  private flushCount = 0;
+  private invalidationCount = 0;
+  /** Notified after every invalidation or flush (the MMU's fast path). */
+  listener: TlbListener | null = null;
+  /** Hits served by a fast path in front of this TLB, added to `stats.hits`. */
+  fastHitSource: FastHitSource | null = null;
+
+  /** Result of the last successful `find`: page base va, page base pa, size, rights bits. */
+  hitPage = 0;
+  hitPa = 0;
+  hitSize = 0;
+  hitPerms = 0;
+
+  /** Builds an empty TLB. Throws RangeError for a malformed level configuration. */
+  constructor(options: TlbOptions = {}) {
+    this.l1 = new TlbArray(options.l1 ?? DEFAULT_L1_TLB, "L1");
+    const l2 = options.stlb === undefined ? DEFAULT_STLB : options.stlb;
+    this.l2 = l2 === null ? null : new TlbArray(l2, "STLB");
+  }
+
+  /** Counters since construction or the last `resetStats()` (a fresh object each call). */
+  get stats(): TlbStats {
+    const fast = this.fastHitSource === null ? 0 : this.fastHitSource.fastPathHits();
+    return {
+      hits: this.hitCount + fast,
+      misses: this.missCount,
+      walks: this.walkCount,
+      flushes: this.flushCount,
+      invalidations: this.invalidationCount,
+    };
+  }
+
+  /** Zeroes every counter. */
+  resetStats(): void {
+    this.hitCount = 0;
+    this.missCount = 0;
+    this.walkCount = 0;
+    this.flushCount = 0;
+    this.invalidationCount = 0;
+    this.fastHitSource?.resetFastPathHits();
+  }
+
+  /** Counts one page walk (called by the MMU). */
+  recordWalk(): void {
+    this.walkCount++;
+  }
+
+  /**
+   * Looks up `va` for `pcid`, counting a hit or a miss. On a hit returns true and sets
+   * hitPage/hitPa/hitSize/hitPerms (an STLB hit is copied into the L1). Never throws
+   * (`va` must be a valid linear address; the MMU checks it).
+   */
+  find(va: number, pcid: number): boolean {
+    let a = this.l1;
+    let k = a.find(va, pcid);
+    if (k < 0 && this.l2 !== null) {
+      a = this.l2;
+      k = a.find(va, pcid);
+      if (k >= 0) {
+        const page = a.page[k];
+        const size = a.size[k];
+        const j = this.l1.victim(page, size, a.pcid[k]);
+        this.copy(a, k, this.l1, j);
+        a.stamp[k] = ++this.clock;
+        a = this.l1;
+        k = j;
+      }
+    }
+    if (k < 0) {
+      this.missCount++;
+      return false;
+    }
+    a.stamp[k] = ++this.clock;
+    this.hitCount++;
+    this.hitPage = a.page[k];
+    this.hitPa = a.pa[k];
+    this.hitSize = a.size[k];
+    this.hitPerms = a.perms[k];
+    return true;
+  }
+
+  private copy(from: TlbArray, k: number, to: TlbArray, j: number): void {
+    to.valid[j] = 1;
+    to.pcid[j] = from.pcid[k];
+    to.page[j] = from.page[k];
+    to.size[j] = from.size[k];
+    to.pa[j] = from.pa[k];
+    to.global[j] = from.global[k];
+    to.perms[j] = from.perms[k];
+    to.memType[j] = from.memType[k];
+    to.stamp[j] = ++this.clock;
+  }
+
+  /**
+   * Caches a translation (replacing one for the same PCID, page and size). `perms` is a
+   * combination of TLB_* bits. Throws RangeError for a misaligned page or bad PCID.
+   */
+  insert(pcid: number, va: number, size: PageSize, pa: number, perms: number, global: boolean, memoryType = 0): void {
+    if (va % size !== 0 || pa % size !== 0 || !isLinearAddress(va)) {
+      throw new RangeError(`Tlb.insert: page ${formatLinear(va)} -> ${String(pa)} is not aligned to its size ${String(size)}`);
+    }
+    checkPcid(pcid, "Tlb.insert");
+    this.fill(this.l1, pcid, va, size, pa, perms, global, memoryType);
+    if (this.l2 !== null) this.fill(this.l2, pcid, va, size, pa, perms, global, memoryType);
+  }
+
+  private fill(
+    a: TlbArray,
+    pcid: number,
+    va: number,
+    size: number,
+    pa: number,
+    perms: number,
+    global: boolean,
+    memoryType: number,
+  ): void {
+    const k = a.victim(va, size, pcid);
+    a.valid[k] = 1;
+    a.pcid[k] = pcid;
+    a.page[k] = va;
+    a.size[k] = size;
+    a.pa[k] = pa;
+    a.global[k] = global ? 1 : 0;
+    a.perms[k] = perms;
+    a.memType[k] = memoryType;
+    a.stamp[k] = ++this.clock;
+  }
+
+  /** The entry that would translate `va` for `pcid`, without counting or touching LRU; undefined if none. */
+  peek(va: number, pcid: number): TlbEntry | undefined {
+    if (!isLinearAddress(va)) return undefined;
+    let k = this.l1.find(va, pcid);
+    if (k >= 0) return this.l1.entry(k);
+    if (this.l2 === null) return undefined;
+    k = this.l2.find(va, pcid);
+    return k >= 0 ? this.l2.entry(k) : undefined;
+  }
+
+  /** Number of valid entries in the L1 and the STLB. */
+  get occupancy(): { l1: number; stlb: number } {
+    const count = (a: TlbArray | null) => (a === null ? 0 : a.valid.reduce((n, v) => n + v, 0));
+    return { l1: count(this.l1), stlb: count(this.l2) };
+  }
+
+  /**
+   * INVLPG semantics: drops the entries for the page containing `va` for `pcid`, and global
+   * entries for that page whatever their PCID. Throws RangeError for a bad va or PCID.
+   */
+  invalidatePage(va: number, pcid: number): void {
+    this.dropPage("invalidatePage", va, pcid, true);
+  }
+
+  /** INVPCID type 0: drops the non-global entries for the page containing `va` and `pcid`. Throws like invalidatePage. */
+  invalidatePageNonGlobal(va: number, pcid: number): void {
+    this.dropPage("invalidatePageNonGlobal", va, pcid, false);
+  }
+
+  private dropPage(op: string, va: number, pcid: number, globalToo: boolean): void {
+    if (!isLinearAddress(va)) throw new RangeError(`Tlb.${op}: ${formatLinear(va)} is not a linear address`);
+    checkPcid(pcid, `Tlb.${op}`);
+    this.invalidationCount++;
+    this.l1.dropPage(va, pcid, globalToo);
+    this.l2?.dropPage(va, pcid, globalToo);
+    this.listener?.tlbInvalidated();
+  }
+
+  /**
+   * Drops the entry used for a faulting access: a #PF invalidates the TLB entries for the
+   * faulting page and the current PCID (SDM 4.10.4.1). Not counted as an invalidation.
+   */
+  dropForFault(va: number, pcid: number): void {
+    this.l1.dropPage(va, pcid, false);
+    this.l2?.dropPage(va, pcid, false);
+    this.listener?.tlbInvalidated();
+  }
+
+  /**
+   * Drops every entry of `pcid`; global entries survive when `keepGlobal` (default false).
+   * Throws RangeError for a bad PCID.
+   */
+  flushPcid(pcid: number, options: { keepGlobal?: boolean } = {}): void {
+    checkPcid(pcid, "Tlb.flushPcid");
+    this.flushCount++;
+    const keep = options.keepGlobal ?? false;
+    this.l1.drop(pcid, keep);
+    this.l2?.drop(pcid, keep);
+    this.listener?.tlbInvalidated();
+  }
+
+  /** Drops every entry of every PCID; global entries survive when `keepGlobal` (default false). Never throws. */
+  flushAll(options: { keepGlobal?: boolean } = {}): void {
+    this.flushCount++;
+    const keep = options.keepGlobal ?? false;
+    this.l1.drop(-1, keep);
+    this.l2?.drop(-1, keep);
+    this.listener?.tlbInvalidated();
+  }
+}
