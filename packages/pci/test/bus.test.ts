@@ -27,7 +27,12 @@ function ecam(id: number, offset: number): number {
   return DEFAULT_ECAM_BASE + id * 0x1000 + offset;
 }
 
-function conf1Read(bus: ReturnType<typeof makeBus>["bus"], id: number, offset: number, size: 1 | 2 | 4): number {
+function conf1Read(
+  bus: ReturnType<typeof makeBus>["bus"],
+  id: number,
+  offset: number,
+  size: 1 | 2 | 4,
+): number {
   bus.ioWrite(0xcf8, 4, (PCI_CONF1_ENABLE | (id << 8) | (offset & 0xfc)) >>> 0);
   return bus.ioRead(0xcfc + (offset & 3), size);
 }

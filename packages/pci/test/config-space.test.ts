@@ -95,9 +95,13 @@ describe("type-0 header", () => {
     f.configWrite(PCI_COMMAND, 2, PCI_COMMAND_MASTER);
     const buf = new Uint8Array(4);
     expect(f.dmaRead(0xffff_ffff_00, buf, 0, 4)).toBe(false); // outside memory: master abort
-    expect(bus.configRead(E1000, PCI_STATUS, 2) & PCI_STATUS_REC_MASTER_ABORT).toBe(PCI_STATUS_REC_MASTER_ABORT);
+    expect(bus.configRead(E1000, PCI_STATUS, 2) & PCI_STATUS_REC_MASTER_ABORT).toBe(
+      PCI_STATUS_REC_MASTER_ABORT,
+    );
     bus.configWrite(E1000, PCI_STATUS, 2, 0); // writing 0 leaves it
-    expect(bus.configRead(E1000, PCI_STATUS, 2) & PCI_STATUS_REC_MASTER_ABORT).toBe(PCI_STATUS_REC_MASTER_ABORT);
+    expect(bus.configRead(E1000, PCI_STATUS, 2) & PCI_STATUS_REC_MASTER_ABORT).toBe(
+      PCI_STATUS_REC_MASTER_ABORT,
+    );
     bus.configWrite(E1000, PCI_STATUS, 2, PCI_STATUS_REC_MASTER_ABORT);
     expect(bus.configRead(E1000, PCI_STATUS, 2) & PCI_STATUS_REC_MASTER_ABORT).toBe(0);
   });
@@ -153,7 +157,9 @@ describe("BAR sizing", () => {
     const { bus } = makeBus();
     bus.plug(
       { device: 4 },
-      new FakeDevice({ bars: [undefined, undefined, { kind: "mem64", size: 0x4000, prefetchable: true }, undefined] }),
+      new FakeDevice({
+        bars: [undefined, undefined, { kind: "mem64", size: 0x4000, prefetchable: true }, undefined],
+      }),
     );
     const id = bdf(0, 4, 0);
     expect(sizeBar(bus, id, PCI_BASE_ADDRESS_0 + 8)).toBe(0xffffc00c);
@@ -182,17 +188,30 @@ describe("BAR sizing", () => {
 
   it("rejects invalid BAR declarations with a precise error", () => {
     const { bus } = makeBus();
-    expect(() => bus.plug({ device: 1 }, new FakeDevice({ bars: [{ kind: "mem32", size: 0x3000 }] }))).toThrow(
-      /BAR 0: mem32 size 0x3000 is not a power of two/,
-    );
+    expect(() =>
+      bus.plug({ device: 1 }, new FakeDevice({ bars: [{ kind: "mem32", size: 0x3000 }] })),
+    ).toThrow(/BAR 0: mem32 size 0x3000 is not a power of two/);
     expect(() => bus.plug({ device: 1 }, new FakeDevice({ bars: [{ kind: "io", size: 0x200 }] }))).toThrow(
       /BAR 0: I\/O size 0x200/,
     );
     expect(() =>
-      bus.plug({ device: 1 }, new FakeDevice({ bars: [{ kind: "mem64", size: 0x1000 }, { kind: "io", size: 4 }] })),
+      bus.plug(
+        { device: 1 },
+        new FakeDevice({
+          bars: [
+            { kind: "mem64", size: 0x1000 },
+            { kind: "io", size: 4 },
+          ],
+        }),
+      ),
     ).toThrow(/BAR 1 must be undefined/);
     expect(() =>
-      bus.plug({ device: 1 }, new FakeDevice({ bars: [, , , , , { kind: "mem64", size: 0x1000 }] })),
+      bus.plug(
+        { device: 1 },
+        new FakeDevice({
+          bars: [undefined, undefined, undefined, undefined, undefined, { kind: "mem64", size: 0x1000 }],
+        }),
+      ),
     ).toThrow(/BAR 5 cannot hold a 64-bit BAR/);
     expect(() => bus.plug({ device: 1 }, new FakeDevice({ identity: { interruptPin: 5 } }))).toThrow(
       /interruptPin 5/,
@@ -254,7 +273,9 @@ describe("capability list", () => {
     expect(() =>
       bus.plug(
         { device: 5 },
-        new FakeDevice({ capabilities: [{ kind: "msix", tableSize: 8, bar: 1, tableOffset: 0, pbaOffset: 0x80 }] }),
+        new FakeDevice({
+          capabilities: [{ kind: "msix", tableSize: 8, bar: 1, tableOffset: 0, pbaOffset: 0x80 }],
+        }),
       ),
     ).toThrow(/MSI-X capability: BAR 1 is not a memory BAR/);
     expect(() =>
