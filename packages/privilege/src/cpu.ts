@@ -705,14 +705,16 @@ export class Cpu {
   }
 
   /**
-   * Delivers `vector` through the IDT (hardware.md 3.3): checks the gate (not present: #NP;
-   * software and DPL < CPL: #GP), picks the stack (IST if set, else RSP0 on a privilege change,
+   * Delivers `vector` through the IDT (hardware.md 3.3): checks the gate (software INT n:
+   * a not-present gate throws #NP and DPL < CPL throws #GP, both with the IDT error code and
+   * nothing changed; for a hardware event a not-present gate raises #NP), picks the stack (IST if set, else RSP0 on a privilege change,
    * else the current one; aligned down to 16), writes SS, RSP, RFLAGS, CS, RIP and the error
    * code (for vectors that have one, hardware events only) through the MMU as supervisor
    * accesses, clears TF/NT/RF (and IF for an interrupt gate), and enters the handler at CPL 0.
-   * A fault during delivery becomes #DF or is delivered itself per SDM Table 6-5; a fault
-   * while delivering #DF throws TripleFault. CR2 is loaded for #PF. Charges `exceptionEntry`
-   * to "exception" per delivery attempt. Throws RangeError for a vector outside 0..255.
+   * A fault during delivery becomes #DF or is delivered itself per SDM Table 6-5 (a software
+   * interrupt counts as benign); a fault while delivering #DF throws TripleFault. CR2 is loaded
+   * for #PF. Charges `exceptionEntry` (`intNEntry` when software) to "exception" ("crossing"),
+   * plus `exceptionEntry` to "exception" for each nested fault delivered. Throws RangeError for a vector outside 0..255.
    */
   deliver(vector: number, options: DeliverOptions = {}): void {
     const software = options.software === true;
@@ -870,8 +872,10 @@ export class Cpu {
     let code = errorCode;
     let sw = software;
     let k = kind;
+    this.clock.charge(category, cost);
+    // INT n's gate checks are faults of the instruction itself: thrown to the caller.
+    if (software) this.checkSoftwareGate(vector);
     for (;;) {
-      this.clock.charge(category, cost);
       try {
         this.deliverOnce(v, code, sw, k);
         return;
@@ -879,7 +883,8 @@ export class Cpu {
         if (!isCpuException(e)) throw e;
         if (e instanceof PageFault) this.cr2 = e.address;
         if (v === X86_TRAP_DF) throw new TripleFault(e);
-        if (becomesDoubleFault(v, e.vector)) {
+        // A software interrupt is a benign first event (SDM Table 6-4).
+        if (!sw && becomesDoubleFault(v, e.vector)) {
           this.lastDoubleFault = new DoubleFault(v, e);
           v = X86_TRAP_DF;
           code = 0;
@@ -889,26 +894,35 @@ export class Cpu {
         }
         sw = false;
         k = KIND_EXCEPTION;
-        category = "exception";
-        cost = this.costs.exceptionEntry;
+        this.clock.charge("exception", this.costs.exceptionEntry);
       }
+    }
+  }
+
+  /** INT n: #NP for a not-present gate, #GP for gate DPL < CPL (IDT error codes). */
+  private checkSoftwareGate(vector: number): void {
+    const attr = this.idt.attributes[vector];
+    if ((attr & GATE_PRESENT) === 0) {
+      throw new SegmentNotPresent(`INT ${vector}: IDT gate not present`, idtErrorCode(vector, false));
+    }
+    if (((attr >> GATE_DPL_SHIFT) & 3) < this.cplValue) {
+      throw new GeneralProtection(
+        `INT ${vector} at CPL ${this.cplValue} through ${this.idt.describe(vector)}: gate DPL < CPL`,
+        idtErrorCode(vector, false),
+      );
     }
   }
 
   private deliverOnce(vector: number, errorCode: number, software: boolean, kind: number): void {
     const idt = this.idt;
     const attr = idt.attributes[vector];
-    const external = kind === KIND_INTERRUPT;
+    // EXT: the fault arose while delivering a hardware event (an interrupt or an earlier
+    // exception), not a software INT n (SDM 6.13).
+    const external = !software;
     if ((attr & GATE_PRESENT) === 0) {
       throw new SegmentNotPresent(`IDT gate ${vector} not present`, idtErrorCode(vector, external));
     }
     const cpl = this.cplValue;
-    if (software && ((attr >> GATE_DPL_SHIFT) & 3) < cpl) {
-      throw new GeneralProtection(
-        `INT ${vector} at CPL ${cpl} through ${idt.describe(vector)}: gate DPL < CPL`,
-        idtErrorCode(vector, false),
-      );
-    }
     const ist = idt.istIndex[vector];
     let sp = ist !== 0 ? this.tss.ist[ist] : cpl !== 0 ? this.tss.rsp[0] : this.rsp;
     sp -= sp % STACK_ALIGN;
