@@ -170,8 +170,8 @@ const WR_RDTR = 16;
 const WR_TIDV = 17;
 const WR_ITR = 18;
 
-const READ_KIND = new Uint8Array(R.MMIO_REGS);
-const WRITE_KIND = new Uint8Array(R.MMIO_REGS);
+const READ_KIND = new Uint8Array(R.MMIO_REGS).fill(RD_UNKNOWN);
+const WRITE_KIND = new Uint8Array(R.MMIO_REGS).fill(WR_UNKNOWN);
 function reg(offset: number, read: number, write: number): void {
   READ_KIND[offset >> 2] = read;
   WRITE_KIND[offset >> 2] = write;
@@ -235,7 +235,12 @@ export const RESET_VALUES: readonly (readonly [offset: number, value: number])[]
 ];
 /** STATUS bits other than LU (which follows the PHY): QEMU's reset value minus LU. */
 const STATUS_BASE =
-  R.STATUS_BIT31 | R.STATUS_GIO_MASTER_ENABLE | R.STATUS_ASDV | R.STATUS_MTXCKOK | R.STATUS_SPEED_1000 | R.STATUS_FD;
+  R.STATUS_BIT31 |
+  R.STATUS_GIO_MASTER_ENABLE |
+  R.STATUS_ASDV |
+  R.STATUS_MTXCKOK |
+  R.STATUS_SPEED_1000 |
+  R.STATUS_FD;
 
 /** RX buffer sizes by BSIZE for BSEX = 0 and BSEX = 1 (QEMU e1000x_rxbufsize; 0 = reserved -> 2048). */
 const RX_BUF_SIZE = [2048, 1024, 512, 256];
@@ -421,7 +426,10 @@ export class E1000 implements PciDeviceModel, NetClient {
       } else if (o === R.IODATA) {
         if (this.ioaddr < R.MMIO_SIZE) {
           const r = this.ioaddr & ~3;
-          this.writeRegister(r, size === 4 ? value >>> 0 : this.merge(this.regs[r >> 2], offset, size, value));
+          this.writeRegister(
+            r,
+            size === 4 ? value >>> 0 : this.merge(this.regs[r >> 2], offset, size, value),
+          );
         }
       }
     }
@@ -471,7 +479,8 @@ export class E1000 implements PciDeviceModel, NetClient {
       case RD_WRITE_ONLY:
         return 0;
       default:
-        if (this.traceMask & TRACE_UNKNOWN_REG) this.trace(TRACE_UNKNOWN_REG, `read of unknown register ${hex(offset)}`);
+        if (this.traceMask & TRACE_UNKNOWN_REG)
+          this.trace(TRACE_UNKNOWN_REG, `read of unknown register ${hex(offset)}`);
         return 0;
     }
   }
@@ -537,11 +546,13 @@ export class E1000 implements PciDeviceModel, NetClient {
         return;
       case WR_RDTR:
         r[i] = value & R.DELAY_VALUE_MASK;
-        if (value & R.DELAY_FPD && (this.rxPacketAt !== NO_TIMER || this.rxAbsAt !== NO_TIMER)) this.fireRxDelay();
+        if (value & R.DELAY_FPD && (this.rxPacketAt !== NO_TIMER || this.rxAbsAt !== NO_TIMER))
+          this.fireRxDelay();
         return;
       case WR_TIDV:
         r[i] = value & R.DELAY_VALUE_MASK;
-        if (value & R.DELAY_FPD && (this.txPacketAt !== NO_TIMER || this.txAbsAt !== NO_TIMER)) this.fireTxDelay();
+        if (value & R.DELAY_FPD && (this.txPacketAt !== NO_TIMER || this.txAbsAt !== NO_TIMER))
+          this.fireTxDelay();
         return;
       case WR_ITR:
         r[i] = value & R.DELAY_VALUE_MASK;
@@ -872,7 +883,10 @@ export class E1000 implements PciDeviceModel, NetClient {
     const head = r[headReg >> 2];
     const tail = r[tailReg >> 2];
     if (len === 0) {
-      this.recordError("bad-ring", `${name}LEN is 0 while the ${name === "T" ? "transmit" : "receive"} unit is used`);
+      this.recordError(
+        "bad-ring",
+        `${name}DLEN is 0 while the ${name === "T" ? "transmit" : "receive"} unit is used`,
+      );
       return 0;
     }
     if (head >= count || tail >= count) {
@@ -969,7 +983,10 @@ export class E1000 implements PciDeviceModel, NetClient {
         );
         this.txDropFrame = true;
       } else if (!this.port.dmaRead(bufAddr, this.txData, this.txSize, length)) {
-        this.recordError("master-abort", `TX buffer read of ${length} bytes at ${hex(bufAddr)} aborted; frame dropped`);
+        this.recordError(
+          "master-abort",
+          `TX buffer read of ${length} bytes at ${hex(bufAddr)} aborted; frame dropped`,
+        );
         this.txDropFrame = true;
       } else {
         this.txSize += length;
@@ -980,13 +997,12 @@ export class E1000 implements PciDeviceModel, NetClient {
       // Legacy checksum insertion: sum from CSS to the end, stored at CSO.
       const cso = (lower >>> 16) & 0xff;
       const css = (upper >>> 8) & 0xff;
-      this.putChecksum(css, cso, 0);
+      this.putChecksum(this.txSize, css, cso, 0);
     }
     this.finishTxFrame();
   }
 
-  private putChecksum(start: number, at: number, end: number): void {
-    const size = this.txSize;
+  private putChecksum(size: number, start: number, at: number, end: number): void {
     const stop = end === 0 || end >= size ? size : end + 1;
     if (at + 1 >= size || start >= stop) return;
     const d = this.txData;
@@ -1017,12 +1033,12 @@ export class E1000 implements PciDeviceModel, NetClient {
     const d = this.txData;
     if (this.txSumNeeded & R.TXD_POPTS_TXSM) {
       const c = this.txContext;
-      this.putChecksum(c[CTX_TUCSS], c[CTX_TUCSO], c[CTX_TUCSE]);
+      this.putChecksum(size, c[CTX_TUCSS], c[CTX_TUCSO], c[CTX_TUCSE]);
     }
     if (this.txSumNeeded & R.TXD_POPTS_IXSM) {
       const c = this.txContext;
       // The IP header checksum field must start at 0 for the sum to be right (the driver zeroes it).
-      this.putChecksum(c[CTX_IPCSS], c[CTX_IPCSO], c[CTX_IPCSE]);
+      this.putChecksum(size, c[CTX_IPCSS], c[CTX_IPCSO], c[CTX_IPCSE]);
     }
     if (this.txVlanNeeded) {
       d.copyWithin(16, 12, size);
@@ -1077,7 +1093,9 @@ export class E1000 implements PciDeviceModel, NetClient {
   /** Whether frames are taken off the wire: STATUS.LU, RCTL.EN and PCI bus mastering. */
   canReceive(): boolean {
     return (
-      this.phyLinkUp && (this.regs[R.RCTL >> 2] & R.RCTL_EN) !== 0 && (this.port.command & PCI_COMMAND_BUS_MASTER) !== 0
+      this.phyLinkUp &&
+      (this.regs[R.RCTL >> 2] & R.RCTL_EN) !== 0 &&
+      (this.port.command & PCI_COMMAND_BUS_MASTER) !== 0
     );
   }
 
@@ -1109,7 +1127,10 @@ export class E1000 implements PciDeviceModel, NetClient {
     const max = rctl & R.RCTL_LPE ? RX_MAX_FRAME_LPE : RX_MAX_FRAME;
     if (size > max && !(rctl & R.RCTL_SBP)) {
       r[R.ROC >> 2]++;
-      this.recordError("rx-oversize", `RX frame of ${size} bytes exceeds ${max} bytes (RCTL.LPE clear); dropped`);
+      this.recordError(
+        "rx-oversize",
+        `RX frame of ${size} bytes exceeds ${max} bytes (RCTL.LPE clear); dropped`,
+      );
       return true;
     }
     if (!this.receiveFilter(data, rctl)) {
@@ -1138,19 +1159,25 @@ export class E1000 implements PciDeviceModel, NetClient {
     while (copied < total) {
       const addr = base + rdh * R.DESC_SIZE;
       if (!port.dmaRead(addr, desc, 0, R.DESC_SIZE)) {
-        this.recordError("master-abort", `RX descriptor fetch at ${hex(addr)} (RDH ${rdh}) aborted; frame dropped`);
+        this.recordError(
+          "master-abort",
+          `RX descriptor fetch at ${hex(addr)} (RDH ${rdh}) aborted; frame dropped`,
+        );
         return true;
       }
       const bufAddr = dv.getUint32(R.DESC_ADDR_HI, true) * TWO_32 + dv.getUint32(R.DESC_ADDR_LO, true);
       let status = 0;
       let chunk = 0;
       if (bufAddr !== 0) {
-        chunk = total - copied < bufSize ? total - copied : bufSize;
+        chunk = Math.min(total - copied, bufSize);
         // Only frame bytes are DMA-ed; the 4 FCS bytes are counted in the length but not written
         // (as QEMU: the simulated wire has no FCS to supply).
         const dataBytes = copied >= size ? 0 : copied + chunk > size ? size - copied : chunk;
         if (dataBytes > 0 && !port.dmaWrite(bufAddr, data, copied, dataBytes)) {
-          this.recordError("master-abort", `RX buffer write of ${dataBytes} bytes at ${hex(bufAddr)} aborted`);
+          this.recordError(
+            "master-abort",
+            `RX buffer write of ${dataBytes} bytes at ${hex(bufAddr)} aborted`,
+          );
         }
         copied += chunk;
         if (copied >= total) status = R.RXD_STAT_EOP | R.RXD_STAT_IXSM;
@@ -1230,7 +1257,14 @@ export class E1000 implements PciDeviceModel, NetClient {
   macAddress(): Uint8Array {
     const lo = this.regs[R.RA >> 2];
     const hi = this.regs[(R.RA + 4) >> 2];
-    return Uint8Array.of(lo & 0xff, (lo >>> 8) & 0xff, (lo >>> 16) & 0xff, lo >>> 24, hi & 0xff, (hi >>> 8) & 0xff);
+    return Uint8Array.of(
+      lo & 0xff,
+      (lo >>> 8) & 0xff,
+      (lo >>> 16) & 0xff,
+      lo >>> 24,
+      hi & 0xff,
+      (hi >>> 8) & 0xff,
+    );
   }
 
   /** Whether the PHY reports link up (STATUS.LU). */
@@ -1295,7 +1329,8 @@ export class E1000 implements PciDeviceModel, NetClient {
       if (!Array.isArray(entry) || !(entry[0] >= 0 && entry[0] < R.MMIO_REGS))
         throw new Error(`E1000.restore: bad register entry ${JSON.stringify(entry)}`);
     }
-    for (const t of ["autoneg", "itr", "rxPacket", "rxAbsolute", "txPacket", "txAbsolute"] as const) this.cancelTimer(t);
+    for (const t of ["autoneg", "itr", "rxPacket", "rxAbsolute", "txPacket", "txAbsolute"] as const)
+      this.cancelTimer(t);
     this.regs.fill(0);
     for (const [i, value] of s.regs) this.regs[i] = value;
     this.phy.set(s.phy);
@@ -1314,16 +1349,34 @@ export class E1000 implements PciDeviceModel, NetClient {
     this.txDropFrame = s.tx.dropFrame;
     this.txContext.set(s.tx.context);
     Object.assign(this.counters, s.counters);
-    const sch = this.scheduler;
-    const now = sch.now();
-    const at = (t: number) => (t < now ? now : t);
+    const now = this.scheduler.now();
+    const at = (deadline: number) => Math.max(deadline, now);
     const t = s.timers;
-    if (t.autoneg !== NO_TIMER) this.autonegId = sch.schedule((this.autonegAt = at(t.autoneg)), this.onAutonegDone);
-    if (t.itr !== NO_TIMER) this.itrId = sch.schedule((this.itrAt = at(t.itr)), this.onItrExpired);
-    if (t.rxPacket !== NO_TIMER) this.rxPacketId = sch.schedule((this.rxPacketAt = at(t.rxPacket)), this.onRxTimer);
-    if (t.rxAbsolute !== NO_TIMER) this.rxAbsId = sch.schedule((this.rxAbsAt = at(t.rxAbsolute)), this.onRxTimer);
-    if (t.txPacket !== NO_TIMER) this.txPacketId = sch.schedule((this.txPacketAt = at(t.txPacket)), this.onTxTimer);
-    if (t.txAbsolute !== NO_TIMER) this.txAbsId = sch.schedule((this.txAbsAt = at(t.txAbsolute)), this.onTxTimer);
+    const sch = this.scheduler;
+    if (t.autoneg !== NO_TIMER) {
+      this.autonegAt = at(t.autoneg);
+      this.autonegId = sch.schedule(this.autonegAt, this.onAutonegDone);
+    }
+    if (t.itr !== NO_TIMER) {
+      this.itrAt = at(t.itr);
+      this.itrId = sch.schedule(this.itrAt, this.onItrExpired);
+    }
+    if (t.rxPacket !== NO_TIMER) {
+      this.rxPacketAt = at(t.rxPacket);
+      this.rxPacketId = sch.schedule(this.rxPacketAt, this.onRxTimer);
+    }
+    if (t.rxAbsolute !== NO_TIMER) {
+      this.rxAbsAt = at(t.rxAbsolute);
+      this.rxAbsId = sch.schedule(this.rxAbsAt, this.onRxTimer);
+    }
+    if (t.txPacket !== NO_TIMER) {
+      this.txPacketAt = at(t.txPacket);
+      this.txPacketId = sch.schedule(this.txPacketAt, this.onTxTimer);
+    }
+    if (t.txAbsolute !== NO_TIMER) {
+      this.txAbsAt = at(t.txAbsolute);
+      this.txAbsId = sch.schedule(this.txAbsAt, this.onTxTimer);
+    }
     if (s.irqLine !== this.irqLine) {
       this.irqLine = s.irqLine;
       this.port.setIrq(s.irqLine);

@@ -23,7 +23,7 @@ import type { Scheduler } from "./scheduler.js";
  * preamble, padding to the 64-byte minimum, FCS and inter-frame gap.
  */
 export function wireTimeNs(length: number, bitsPerSecond: number): number {
-  const frame = (length < ETH_ZLEN ? ETH_ZLEN : length) + ETH_FCS_LEN;
+  const frame = Math.max(length, ETH_ZLEN) + ETH_FCS_LEN;
   return ((WIRE_PREAMBLE_BYTES + frame + WIRE_IFG_BYTES) * 8 * NS_PER_SECOND) / bitsPerSecond;
 }
 
@@ -61,7 +61,7 @@ class Direction implements NetBackend {
     if (!this.link.connected || this.to === null) return;
     const sch = this.link.scheduler;
     const now = sch.now();
-    const start = this.busyUntilNs > now ? this.busyUntilNs : now;
+    const start = Math.max(this.busyUntilNs, now);
     const end = start + wireTimeNs(length, this.link.bitsPerSecond);
     this.busyUntilNs = end;
     const copy = frame.slice(0, length);

@@ -82,7 +82,13 @@ export function internetChecksum(buf: Uint8Array, offset: number, length: number
  * header and payload at `udpOffset` (checksum field included as stored). A result of 0 is sent
  * as 0xFFFF (RFC 768).
  */
-export function udpChecksum(buf: Uint8Array, srcIp: number, dstIp: number, udpOffset: number, udpLength: number): number {
+export function udpChecksum(
+  buf: Uint8Array,
+  srcIp: number,
+  dstIp: number,
+  udpOffset: number,
+  udpLength: number,
+): number {
   let sum = (srcIp >>> 16) + (srcIp & 0xffff) + (dstIp >>> 16) + (dstIp & 0xffff) + IPPROTO_UDP + udpLength;
   sum = checksumAdd(buf, udpOffset, udpLength, sum);
   const c = finishChecksum(sum);
@@ -115,7 +121,16 @@ export function buildUdpFrame(spec: UdpFrameSpec): Uint8Array {
     if (!Number.isInteger(p) || p < 0 || p > 0xffff) throw new RangeError(`buildUdpFrame: bad port ${p}`);
   const f = new Uint8Array(UDP_OFFSET + udpLength);
   writeEthernetHeader(f, spec.dstMac, spec.srcMac, ETHERTYPE_IPV4);
-  writeIpv4Header(f, IPV4_OFFSET, IPV4_HEADER_LEN + udpLength, IPPROTO_UDP, spec.srcIp, spec.dstIp, spec.ipId ?? 0, spec.ttl);
+  writeIpv4Header(
+    f,
+    IPV4_OFFSET,
+    IPV4_HEADER_LEN + udpLength,
+    IPPROTO_UDP,
+    spec.srcIp,
+    spec.dstIp,
+    spec.ipId ?? 0,
+    spec.ttl,
+  );
   f.set(spec.payload, UDP_PAYLOAD_OFFSET);
   writeUdpHeader(f, UDP_OFFSET, spec.srcPort, spec.dstPort, udpLength);
   const c = udpChecksum(f, spec.srcIp, spec.dstIp, UDP_OFFSET, udpLength);
@@ -125,7 +140,12 @@ export function buildUdpFrame(spec: UdpFrameSpec): Uint8Array {
 }
 
 /** Write a 14-byte Ethernet header at offset 0 of `f`. */
-export function writeEthernetHeader(f: Uint8Array, dst: Uint8Array, src: Uint8Array, etherType: number): void {
+export function writeEthernetHeader(
+  f: Uint8Array,
+  dst: Uint8Array,
+  src: Uint8Array,
+  etherType: number,
+): void {
   f.set(dst.subarray(0, 6), 0);
   f.set(src.subarray(0, 6), 6);
   f[12] = etherType >>> 8;
@@ -165,7 +185,13 @@ export function writeIpv4Header(
 }
 
 /** Write an 8-byte UDP header at `o` with a zero checksum. */
-export function writeUdpHeader(f: Uint8Array, o: number, srcPort: number, dstPort: number, length: number): void {
+export function writeUdpHeader(
+  f: Uint8Array,
+  o: number,
+  srcPort: number,
+  dstPort: number,
+  length: number,
+): void {
   f[o] = srcPort >>> 8;
   f[o + 1] = srcPort & 0xff;
   f[o + 2] = dstPort >>> 8;
@@ -229,7 +255,8 @@ export function parseUdp(frame: Uint8Array, length = frame.length): UdpDatagram 
   const u = ip + ihl;
   const udpLength = (frame[u + 4] << 8) | frame[u + 5];
   if (udpLength < UDP_HEADER_LEN || u + udpLength > ip + totalLength) return null;
-  const rd32 = (o: number) => ((frame[o] << 24) | (frame[o + 1] << 16) | (frame[o + 2] << 8) | frame[o + 3]) >>> 0;
+  const rd32 = (o: number) =>
+    ((frame[o] << 24) | (frame[o + 1] << 16) | (frame[o + 2] << 8) | frame[o + 3]) >>> 0;
   const srcIp = rd32(ip + 12);
   const dstIp = rd32(ip + 16);
   const stored = (frame[u + 6] << 8) | frame[u + 7];

@@ -48,7 +48,8 @@ export class PcapWriter {
    * copied. Throws a RangeError for a negative or non-finite time or a length beyond the frame.
    */
   record(timeNs: number, frame: Uint8Array, length = frame.length): void {
-    if (!(timeNs >= 0) || !Number.isFinite(timeNs)) throw new RangeError(`PcapWriter.record: bad time ${timeNs} ns`);
+    if (!(timeNs >= 0) || !Number.isFinite(timeNs))
+      throw new RangeError(`PcapWriter.record: bad time ${timeNs} ns`);
     if (length < 0 || length > frame.length)
       throw new RangeError(`PcapWriter.record: length ${length} outside a frame of ${frame.length} bytes`);
     const incl = Math.min(length, this.snaplen);
@@ -103,7 +104,8 @@ export interface PcapFile {
  * offset for a bad magic or a truncated record.
  */
 export function readPcap(bytes: Uint8Array): PcapFile {
-  if (bytes.length < GLOBAL_HEADER_LEN) throw new Error(`readPcap: ${bytes.length} bytes is shorter than a pcap header`);
+  if (bytes.length < GLOBAL_HEADER_LEN)
+    throw new Error(`readPcap: ${bytes.length} bytes is shorter than a pcap header`);
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let le = true;
   let magic = v.getUint32(0, true);
@@ -119,7 +121,8 @@ export function readPcap(bytes: Uint8Array): PcapFile {
   const records: PcapRecord[] = [];
   let o = GLOBAL_HEADER_LEN;
   while (o < bytes.length) {
-    if (o + RECORD_HEADER_LEN > bytes.length) throw new Error(`readPcap: truncated record header at offset ${o}`);
+    if (o + RECORD_HEADER_LEN > bytes.length)
+      throw new Error(`readPcap: truncated record header at offset ${o}`);
     const sec = v.getUint32(o, le);
     const frac = v.getUint32(o + 4, le);
     const incl = v.getUint32(o + 8, le);

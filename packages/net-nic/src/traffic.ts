@@ -74,12 +74,15 @@ export class TrafficGenerator implements NetClient {
     this.scheduler = o.scheduler;
     const frameSize = o.frameSize ?? MIN_WIRE_FRAME;
     if (!Number.isInteger(frameSize) || frameSize < MIN_WIRE_FRAME || frameSize > MAX_WIRE_FRAME)
-      throw new RangeError(`TrafficGenerator: frameSize ${frameSize} outside ${MIN_WIRE_FRAME}..${MAX_WIRE_FRAME}`);
+      throw new RangeError(
+        `TrafficGenerator: frameSize ${frameSize} outside ${MIN_WIRE_FRAME}..${MAX_WIRE_FRAME}`,
+      );
     if (o.count === undefined && o.durationNs === undefined)
       throw new RangeError("TrafficGenerator: give a count or a durationNs");
     if (o.count !== undefined && !(Number.isInteger(o.count) && o.count >= 0))
       throw new RangeError(`TrafficGenerator: bad count ${o.count}`);
-    if (o.ratePps !== undefined && !(o.ratePps > 0)) throw new RangeError(`TrafficGenerator: bad ratePps ${o.ratePps}`);
+    if (o.ratePps !== undefined && !(o.ratePps > 0))
+      throw new RangeError(`TrafficGenerator: bad ratePps ${o.ratePps}`);
     this.count = o.count ?? Number.POSITIVE_INFINITY;
     this.durationNs = o.durationNs ?? Number.POSITIVE_INFINITY;
     this.srcIp = parseIpv4(o.srcIp ?? "10.0.0.2");
@@ -242,7 +245,8 @@ export class Sink implements NetClient {
     }
     const p = u.payloadOffset;
     const seq = ((frame[p] << 24) | (frame[p + 1] << 16) | (frame[p + 2] << 8) | frame[p + 3]) >>> 0;
-    const rd = (o: number) => ((frame[o] << 24) | (frame[o + 1] << 16) | (frame[o + 2] << 8) | frame[o + 3]) >>> 0;
+    const rd = (o: number) =>
+      ((frame[o] << 24) | (frame[o + 1] << 16) | (frame[o + 2] << 8) | frame[o + 3]) >>> 0;
     const sentAt = rd(p + 4) * TWO_32 + rd(p + 8);
     this.frames++;
     this.bytes += length;

@@ -1,0 +1,675 @@
+import { describe, expect, it } from "vitest";
+import {
+  AUTONEG_NS,
+  buildUdpFrame,
+  E1000,
+  type E1000Snapshot,
+  Link,
+  PcapWriter,
+  parseIpv4,
+  parseMac,
+  regs as R,
+  readPcap,
+  Sink,
+  TRACE_UNKNOWN_REG,
+  TrafficGenerator,
+} from "../src/index.js";
+import {
+  BUF_STRIDE,
+  Driver,
+  eepromReadWord,
+  MemoryPort,
+  makeNic,
+  RX_BUFS,
+  TestScheduler,
+  TX_RING,
+} from "./harness.js";
+
+const NIC_MAC = parseMac("52:54:00:12:34:56");
+const PEER_MAC = parseMac("02:00:00:00:00:02");
+
+function udp(size: number, dst = NIC_MAC, seq = 0): Uint8Array {
+  const payload = new Uint8Array(size - 42);
+  payload[0] = seq >>> 8;
+  payload[1] = seq & 0xff;
+  return buildUdpFrame({
+    dstMac: dst,
+    srcMac: PEER_MAC,
+    srcIp: parseIpv4("10.0.0.2"),
+    dstIp: parseIpv4("10.0.0.1"),
+    srcPort: 1234,
+    dstPort: 5678,
+    payload,
+  });
+}
+
+describe("PCI identity", () => {
+  it("declares 8086:100E rev 3, class 020000, subsystem 1AF4:1100, BAR0 mem32 128K, BAR1 io 64", () => {
+    const nic = new E1000({ scheduler: new TestScheduler() });
+    expect(nic.identity).toMatchObject({
+      vendorId: 0x8086,
+      deviceId: 0x100e,
+      revision: 3,
+      classCode: 0x020000,
+      subsystemVendorId: 0x1af4,
+      subsystemId: 0x1100,
+      interruptPin: 1,
+      cacheLineSize: 0x10,
+    });
+    expect(nic.bars[0]).toEqual({ kind: "mem32", size: 0x20000 });
+    expect(nic.bars[1]).toEqual({ kind: "io", size: 0x40 });
+  });
+  it("rejects a malformed MAC with a precise error", () => {
+    expect(() => new E1000({ scheduler: new TestScheduler(), mac: "52:54:00:12:34" })).toThrow(
+      /52:54:00:12:34/,
+    );
+  });
+});
+
+describe("autonegotiation and link", () => {
+  it("power-on: link down, then up after 500 ms with LSC", () => {
+    const sched = new TestScheduler();
+    const port = new MemoryPort(0x1000, sched);
+    const nic = new E1000({ scheduler: sched });
+    nic.attach(port);
+    const drv = new Driver(nic, port);
+    drv.wr(R.IMS, R.ICR_LSC);
+    expect(drv.rd(R.STATUS) & R.STATUS_LU).toBe(0);
+    sched.runUntil(AUTONEG_NS - 1);
+    expect(drv.rd(R.STATUS) & R.STATUS_LU).toBe(0);
+    expect(port.irq).toBe(false);
+    sched.runUntil(AUTONEG_NS);
+    expect(drv.rd(R.STATUS) & R.STATUS_LU).toBe(R.STATUS_LU);
+    expect(drv.rd(R.STATUS) & (R.STATUS_FD | R.STATUS_SPEED_1000)).toBe(R.STATUS_FD | R.STATUS_SPEED_1000);
+    expect(port.irq).toBe(true);
+    expect(port.irqTimes).toEqual([AUTONEG_NS]);
+    const icr = drv.rd(R.ICR);
+    expect(icr & R.ICR_LSC).toBe(R.ICR_LSC);
+    expect((icr & R.ICR_INT_ASSERTED) >>> 0).toBe(R.ICR_INT_ASSERTED);
+    expect(port.irq).toBe(false);
+  });
+
+  it("BMCR restart-autoneg via MDIC drops the link and brings it back 500 ms later", () => {
+    const { sched, nic, drv } = makeNic();
+    expect(nic.linkUp).toBe(true);
+    drv.rd(R.ICR);
+    const t0 = sched.now();
+    drv.wr(R.MDIC, (2 << 26) | (1 << 21) | (R.PHY_BMCR << 16));
+    const bmcr = drv.rd(R.MDIC) & 0xffff;
+    drv.wr(R.MDIC, (1 << 26) | (1 << 21) | (R.PHY_BMCR << 16) | bmcr | R.BMCR_ANRESTART);
+    expect(drv.rd(R.MDIC) & R.MDIC_READY).toBe(R.MDIC_READY);
+    expect(drv.rd(R.STATUS) & R.STATUS_LU).toBe(0);
+    expect(drv.rd(R.ICR) & R.ICR_LSC).toBe(R.ICR_LSC); // link down is a change too
+    sched.runUntil(t0 + AUTONEG_NS - 1);
+    expect(drv.rd(R.STATUS) & R.STATUS_LU).toBe(0);
+    sched.runUntil(t0 + AUTONEG_NS);
+    expect(drv.rd(R.STATUS) & R.STATUS_LU).toBe(R.STATUS_LU);
+    expect(drv.rd(R.ICR) & R.ICR_LSC).toBe(R.ICR_LSC);
+  });
+
+  it("MDIC: PHY IDs at address 1, ERROR elsewhere, MDAC with INT_EN", () => {
+    const { drv } = makeNic();
+    const read = (phy: number, reg: number) => {
+      drv.wr(R.MDIC, (2 << 26) | (phy << 21) | (reg << 16));
+      return drv.rd(R.MDIC);
+    };
+    expect(read(1, R.PHY_ID1) & 0xffff).toBe(0x0141);
+    expect(read(1, R.PHY_ID2) & 0xffff).toBe(0x0c20);
+    expect(read(1, R.PHY_BMSR) & (R.BMSR_LSTATUS | R.BMSR_ANEGCOMPLETE)).toBe(
+      R.BMSR_LSTATUS | R.BMSR_ANEGCOMPLETE,
+    );
+    expect(read(2, R.PHY_ID1) & R.MDIC_ERROR).toBe(R.MDIC_ERROR);
+    expect(read(1, 0x1f) & R.MDIC_ERROR).toBe(R.MDIC_ERROR);
+    drv.rd(R.ICR);
+    drv.wr(R.MDIC, (2 << 26) | (1 << 21) | (R.PHY_ID1 << 16) | R.MDIC_INT_EN);
+    expect(drv.rd(R.ICR) & R.ICR_MDAC).toBe(R.ICR_MDAC);
+  });
+});
+
+describe("EEPROM", () => {
+  it("bit-banged Microwire reads give the MAC and a 0xBABA checksum", () => {
+    const { drv } = makeNic({ mac: "02:11:22:33:44:55" });
+    const words: number[] = [];
+    for (let a = 0; a < 64; a++) words.push(eepromReadWord(drv, a));
+    expect(words.slice(0, 3)).toEqual([0x1102, 0x3322, 0x5544]);
+    expect(words[11]).toBe(0x100e);
+    expect(words[12]).toBe(0x8086);
+    expect(words.reduce((s, w) => (s + w) & 0xffff, 0)).toBe(0xbaba);
+  });
+  it("EERD returns the same words with DONE", () => {
+    const { drv } = makeNic({ mac: "02:11:22:33:44:55" });
+    drv.wr(R.EERD, (1 << 8) | R.EERD_START);
+    const v = drv.rd(R.EERD);
+    expect(v & R.EERD_DONE).toBe(R.EERD_DONE);
+    expect(v >>> 16).toBe(0x3322);
+    expect(v >>> 16).toBe(eepromReadWord(drv, 1));
+  });
+  it("GNT follows REQ", () => {
+    const { drv } = makeNic();
+    drv.wr(R.EECD, 0);
+    expect(drv.rd(R.EECD) & R.EECD_GNT).toBe(0);
+    drv.wr(R.EECD, R.EECD_REQ);
+    expect(drv.rd(R.EECD) & (R.EECD_GNT | R.EECD_PRES)).toBe(R.EECD_GNT | R.EECD_PRES);
+  });
+});
+
+describe("reset", () => {
+  it("CTRL.RST through IOADDR/IODATA restores power-on values, keeps MAC and EEPROM, stops rings", () => {
+    const { nic, drv } = makeNic({ mac: "02:aa:bb:cc:dd:ee" });
+    drv.setupTx();
+    drv.setupRx();
+    drv.wr(R.IMS, 0x9d);
+    drv.wr(R.RA + 8, 0x12345678);
+    drv.wr(R.MTA, 0xffffffff);
+    expect(drv.ioRead(R.TDLEN)).toBe(64 * 16);
+    drv.ioWrite(R.CTRL, drv.rd(R.CTRL) | R.CTRL_RST);
+    expect(drv.rd(R.CTRL)).toBe(0x00140240);
+    expect(drv.rd(R.CTRL) & R.CTRL_RST).toBe(0);
+    for (const off of [R.TCTL, R.RCTL, R.TDLEN, R.RDLEN, R.TDBAL, R.IMS, R.RA + 8, R.MTA])
+      expect(drv.rd(off)).toBe(0);
+    expect(drv.rd(R.PBA)).toBe(0x00100030);
+    expect(Array.from(nic.macAddress())).toEqual([0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee]);
+    expect((drv.rd(R.RA + 4) & R.RAH_AV) >>> 0).toBe(R.RAH_AV);
+    expect(eepromReadWord(drv, 0)).toBe(0xaa02);
+    expect(drv.rd(R.STATUS) & R.STATUS_LU).toBe(R.STATUS_LU); // the PHY is not reset by CTRL.RST
+    // A TX kick after reset does nothing: TCTL.EN is clear.
+    drv.queueTx(udp(64));
+    drv.kickTx();
+    expect(drv.rd(R.TDH)).toBe(0);
+    expect(drv.rd(R.TPT)).toBe(0);
+  });
+  it("PHY_RST drops the link; releasing it autonegotiates again", () => {
+    const { sched, drv } = makeNic();
+    drv.wr(R.CTRL, drv.rd(R.CTRL) | R.CTRL_PHY_RST);
+    expect(drv.rd(R.STATUS) & R.STATUS_LU).toBe(0);
+    drv.wr(R.CTRL, drv.rd(R.CTRL) & ~R.CTRL_PHY_RST);
+    sched.advance(AUTONEG_NS);
+    expect(drv.rd(R.STATUS) & R.STATUS_LU).toBe(R.STATUS_LU);
+  });
+});
+
+describe("transmit", () => {
+  it("sends N frames onto the wire: pcap matches, DD written, TDH wraps, TXDW|TXQE, stats", () => {
+    const { sched, nic, port, drv } = makeNic();
+    const pcap = new PcapWriter();
+    const link = new Link(sched, { capture: pcap });
+    const sink = new Sink({ scheduler: sched });
+    link.connect(nic, sink);
+    drv.setupTx();
+    drv.wr(R.IMS, R.ICR_TXDW | R.ICR_TXQE);
+    drv.rd(R.ICR);
+    const frames: Uint8Array[] = [];
+    const n = 100; // more than the 64-entry ring: wraps
+    for (let k = 0; k < n; k++) {
+      const f = udp(64 + (k % 5) * 100, PEER_MAC, k);
+      frames.push(f);
+      const i = drv.queueTx(f);
+      drv.kickTx();
+      expect(drv.txStatus(i) & R.TXD_STAT_DD).toBe(R.TXD_STAT_DD);
+    }
+    expect(drv.rd(R.TDH)).toBe(n % 64);
+    expect(port.irq).toBe(true);
+    expect(drv.rd(R.ICR) & (R.ICR_TXDW | R.ICR_TXQE)).toBe(R.ICR_TXDW | R.ICR_TXQE);
+    sched.runAll();
+    const recs = readPcap(pcap.toBytes()).records;
+    expect(recs.length).toBe(n);
+    for (let k = 0; k < n; k++) expect(Array.from(recs[k].data)).toEqual(Array.from(frames[k]));
+    expect(sink.stats().frames).toBe(n);
+    const bytes = frames.reduce((s, f) => s + f.length + 4, 0);
+    expect(drv.rd(R.TPT)).toBe(n);
+    expect(drv.rd(R.GPTC)).toBe(n);
+    expect(drv.rd(R.GOTCL)).toBe(bytes);
+    expect(drv.rd(R.GOTCH)).toBe(0);
+    // 64..464-byte frames + 4 FCS: 68 -> PTC127, 168 -> PTC255, 268/368/468 -> PTC511.
+    expect([drv.rd(R.PTC64), drv.rd(R.PTC127), drv.rd(R.PTC255), drv.rd(R.PTC511)]).toEqual([0, 20, 20, 60]);
+    expect(drv.rd(R.TPT)).toBe(0); // cleared on read
+    expect(nic.errors).toEqual([]);
+  });
+
+  it("waits for TCTL.EN, pads short frames with PSP, counts broadcast, multi-descriptor frames", () => {
+    const { nic, drv } = makeNic();
+    const sent: Uint8Array[] = [];
+    nic.attachBackend({ send: (f, l) => sent.push(f.slice(0, l)) });
+    drv.setupTx();
+    drv.wr(R.TCTL, R.TCTL_PSP); // EN off
+    const bc = new Uint8Array(42).fill(0xff, 0, 6);
+    drv.queueTx(bc);
+    drv.kickTx();
+    expect(sent.length).toBe(0);
+    drv.wr(R.TCTL, R.TCTL_EN | R.TCTL_PSP);
+    expect(sent.length).toBe(1);
+    expect(sent[0].length).toBe(60);
+    expect(drv.rd(R.BPTC)).toBe(1);
+    // Two descriptors, EOP only on the second.
+    const f = udp(200, PEER_MAC);
+    drv.queueTx(f.subarray(0, 100), R.TXD_CMD_IFCS);
+    drv.queueTx(f.subarray(100), R.TXD_CMD_EOP | R.TXD_CMD_IFCS | R.TXD_CMD_RS);
+    drv.kickTx();
+    expect(sent.length).toBe(2);
+    expect(Array.from(sent[1])).toEqual(Array.from(f));
+    expect(drv.txStatus(1) & R.TXD_STAT_DD).toBe(0); // no RS: no write-back
+    expect(drv.txStatus(2) & R.TXD_STAT_DD).toBe(R.TXD_STAT_DD);
+  });
+
+  it("inserts IP and UDP checksums from a context + data descriptor pair", () => {
+    const { nic, port, drv } = makeNic();
+    const sent: Uint8Array[] = [];
+    nic.attachBackend({ send: (fr, l) => sent.push(fr.slice(0, l)) });
+    drv.setupTx();
+    const good = udp(100, PEER_MAC);
+    const f = good.slice();
+    f[24] = f[25] = 0; // IP checksum zeroed
+    // UDP checksum field holds the pseudo-header sum, as a driver leaves it for offload.
+    const ps = (0x0a00 + 0x0002 + 0x0a00 + 0x0001 + 17 + (100 - 34)) & 0xffff;
+    f[40] = ps >>> 8;
+    f[41] = ps & 0xff;
+    const v = port.view;
+    // Context descriptor at index 0.
+    v.setUint32(TX_RING, 14 | (24 << 8) | ((14 + 19) << 16), true); // IPCSS, IPCSO, IPCSE
+    v.setUint32(TX_RING + 4, 34 | (40 << 8), true); // TUCSS, TUCSO, TUCSE = 0 (to end)
+    v.setUint32(TX_RING + 8, R.TXD_CMD_DEXT | (R.TXD_DTYP_CONTEXT << 20), true);
+    v.setUint32(TX_RING + 12, 0, true);
+    drv.txNext = 1;
+    const i = drv.queueTx(f, R.TXD_CMD_EOP | R.TXD_CMD_IFCS | R.TXD_CMD_RS | R.TXD_CMD_DEXT | (1 << 20));
+    v.setUint32(TX_RING + i * 16 + 12, R.TXD_POPTS_IXSM | R.TXD_POPTS_TXSM, true);
+    drv.kickTx();
+    expect(sent.length).toBe(1);
+    expect(Array.from(sent[0])).toEqual(Array.from(good));
+  });
+
+  it("records bad rings and master aborts as device errors, never throws", () => {
+    const { nic, port, drv } = makeNic();
+    drv.wr(R.TDLEN, 100);
+    expect(nic.errors.at(-1)?.message).toMatch(/TDLEN 0x64 is not a multiple of 128/);
+    drv.wr(R.TDLEN, 0);
+    drv.wr(R.TCTL, R.TCTL_EN);
+    drv.wr(R.TDT, 1);
+    expect(nic.errors.at(-1)).toMatchObject({ kind: "bad-ring" });
+    expect(nic.errors.at(-1)?.message).toMatch(/TDLEN is 0/);
+    drv.wr(R.TDLEN, 128);
+    drv.wr(R.TDT, 9);
+    expect(nic.errors.at(-1)?.message).toMatch(/TDT 9 beyond the ring of 8 descriptors/);
+    drv.wr(R.TDT, 0);
+    drv.wr(R.TDBAL, 0xfffff000);
+    drv.wr(R.TDT, 1);
+    expect(nic.errors.at(-1)).toMatchObject({ kind: "master-abort" });
+    expect(nic.errors.at(-1)?.message).toMatch(/0xfffff000/);
+    // Buffer outside memory.
+    drv.setupTx();
+    const a = TX_RING;
+    port.view.setUint32(a, 0xfff00000, true);
+    port.view.setUint32(a + 8, 64 | R.TXD_CMD_EOP | R.TXD_CMD_RS, true);
+    drv.wr(R.TDT, 1);
+    expect(nic.errors.at(-1)?.message).toMatch(/TX buffer read of 64 bytes at 0xfff00000 aborted/);
+    expect(nic.counters.txDropped).toBe(1);
+    expect(drv.rd(R.TPT)).toBe(0);
+    // Bus mastering off: descriptor fetch aborts.
+    port.command &= ~4;
+    drv.queueTx(udp(64));
+    drv.kickTx();
+    expect(nic.errors.at(-1)?.kind).toBe("master-abort");
+  });
+
+  it("keeps at most 64 errors and counts the rest", () => {
+    const { nic, drv } = makeNic();
+    for (let i = 0; i < 70; i++) drv.wr(R.RDLEN, 1);
+    expect(nic.errors.length).toBe(64);
+    expect(nic.counters.errorsDropped).toBe(6);
+  });
+});
+
+describe("receive", () => {
+  function rxNic(rctl = R.RCTL_EN | R.RCTL_BAM) {
+    const env = makeNic();
+    env.drv.setupRx(rctl);
+    env.drv.wr(R.IMS, 0x9d | R.ICR_RXO);
+    env.drv.rd(R.ICR);
+    return env;
+  }
+
+  it("stores a frame: data, length incl. FCS, DD|EOP|IXSM, RXT0, statistics", () => {
+    const { nic, port, drv } = rxNic();
+    const f = udp(100);
+    expect(nic.receive(f, f.length)).toBe(true);
+    const d = drv.rxDesc(0);
+    expect(d.length).toBe(104);
+    expect(d.status).toBe(R.RXD_STAT_DD | R.RXD_STAT_EOP | R.RXD_STAT_IXSM);
+    expect(Array.from(drv.rxData(0, 100))).toEqual(Array.from(f));
+    expect(drv.rd(R.RDH)).toBe(1);
+    expect(port.irq).toBe(true);
+    expect(drv.rd(R.ICR) & R.ICR_RXT0).toBe(R.ICR_RXT0);
+    expect(drv.rd(R.TPR)).toBe(1);
+    expect(drv.rd(R.GPRC)).toBe(1);
+    expect(drv.rd(R.GORCL)).toBe(104);
+    expect(drv.rd(R.PRC127)).toBe(1);
+    expect(drv.rd(R.TORL)).toBe(104);
+    expect(drv.rd(R.TORH)).toBe(0);
+    expect(drv.rd(R.TORL)).toBe(0); // cleared with its high half
+  });
+
+  it("SECRC strips the FCS from the length; runts are padded to 60", () => {
+    const { nic, drv } = rxNic(R.RCTL_EN | R.RCTL_SECRC);
+    const f = udp(100).subarray(0, 42);
+    nic.receive(f, 42);
+    expect(drv.rxDesc(0).length).toBe(60);
+    expect(Array.from(drv.rxData(0, 60))).toEqual([...f, ...new Array(18).fill(0)]);
+    expect(drv.rd(R.PRC64)).toBe(1);
+  });
+
+  it("splits a frame over descriptors by BSIZE (256) with EOP on the last", () => {
+    const { nic, drv } = rxNic(R.RCTL_EN | (3 << R.RCTL_BSIZE_SHIFT));
+    const f = udp(600);
+    nic.receive(f, f.length);
+    expect([0, 1, 2].map((i) => drv.rxDesc(i).length)).toEqual([256, 256, 92]);
+    expect(drv.rxDesc(0).status).toBe(R.RXD_STAT_DD);
+    expect(drv.rxDesc(2).status & R.RXD_STAT_EOP).toBe(R.RXD_STAT_EOP);
+    const got = [...drv.rxData(0, 256), ...drv.rxData(1, 256), ...drv.rxData(2, 88)];
+    expect(got).toEqual(Array.from(f));
+    expect(drv.rd(R.RDH)).toBe(3);
+  });
+
+  it("drops oversize frames (ROC) unless LPE; drops header-less runts (RUC)", () => {
+    const { nic, drv } = rxNic();
+    const big = udp(1600);
+    nic.receive(big, big.length);
+    expect(drv.rd(R.ROC)).toBe(1);
+    expect(drv.rd(R.RDH)).toBe(0);
+    expect(nic.errors.at(-1)?.kind).toBe("rx-oversize");
+    nic.receive(new Uint8Array(10), 10);
+    expect(drv.rd(R.RUC)).toBe(1);
+    drv.wr(R.RCTL, R.RCTL_EN | R.RCTL_LPE);
+    nic.receive(big, big.length);
+    expect(drv.rd(R.RDH)).toBe(1);
+    expect(drv.rxDesc(0).length).toBe(1604);
+  });
+
+  it("filters: exact RAL/RAH, broadcast with BAM, MTA hash, promiscuous", () => {
+    const { nic, drv } = rxNic(R.RCTL_EN);
+    const other = parseMac("02:99:99:99:99:99");
+    const mcast = parseMac("01:00:5e:00:00:fb");
+    const bcast = parseMac("ff:ff:ff:ff:ff:ff");
+    const take = (dst: Uint8Array) => {
+      const before = drv.rd(R.RDH);
+      nic.receive(udp(64, dst), 64);
+      return drv.rd(R.RDH) !== before;
+    };
+    expect(take(NIC_MAC)).toBe(true);
+    expect(take(other)).toBe(false);
+    expect(take(bcast)).toBe(false);
+    expect(take(mcast)).toBe(false);
+    // Exact entry 3.
+    drv.wr(R.RA + 24, 0x99999902);
+    drv.wr(R.RA + 28, 0x9999 | R.RAH_AV);
+    expect(take(other)).toBe(true);
+    // Broadcast accept.
+    drv.wr(R.RCTL, R.RCTL_EN | R.RCTL_BAM);
+    expect(take(bcast)).toBe(true);
+    // MTA with MO = 0: hash = (bytes[4] | bytes[5] << 8) >> 4.
+    const hash = ((mcast[5] << 8) | mcast[4]) >> 4;
+    drv.wr(R.MTA + 4 * (hash >> 5), 1 << (hash & 31));
+    expect(take(mcast)).toBe(true);
+    drv.wr(R.MTA + 4 * (hash >> 5), 0);
+    expect(take(mcast)).toBe(false);
+    drv.wr(R.RCTL, R.RCTL_EN | R.RCTL_MPE);
+    expect(take(mcast)).toBe(true);
+    drv.wr(R.RCTL, R.RCTL_EN | R.RCTL_UPE);
+    expect(take(parseMac("02:12:12:12:12:12"))).toBe(true);
+    expect(drv.rd(R.MPRC)).toBe(2);
+    expect(drv.rd(R.BPRC)).toBe(1);
+  });
+
+  it("overrun: no free descriptors -> RXO, RNBC, MPC; RXDMT0 at the threshold", () => {
+    const { nic, drv } = makeNic();
+    drv.setupRx(R.RCTL_EN, 4); // 4 descriptors handed over; RDMTS 1/2 of 64 = 32 descriptors
+    drv.wr(R.IMS, R.ICR_RXO | R.ICR_RXDMT0);
+    drv.rd(R.ICR);
+    const f = udp(64);
+    for (let i = 0; i < 4; i++) nic.receive(f, 64);
+    expect(drv.rd(R.ICR) & R.ICR_RXDMT0).toBe(R.ICR_RXDMT0);
+    nic.receive(f, 64);
+    nic.receive(f, 64);
+    expect(drv.rd(R.RDH)).toBe(4);
+    expect(drv.rd(R.ICR) & R.ICR_RXO).toBe(R.ICR_RXO);
+    expect(drv.rd(R.RNBC)).toBe(2);
+    expect(drv.rd(R.MPC)).toBe(2);
+    expect(drv.rd(R.MPC)).toBe(0);
+    expect(drv.rd(R.GPRC)).toBe(4);
+  });
+
+  it("needs RCTL.EN, link up and bus mastering", () => {
+    const { nic, port, drv } = makeNic();
+    const f = udp(64);
+    drv.setupRx(0);
+    expect(nic.receive(f, 64)).toBe(false);
+    drv.wr(R.RCTL, R.RCTL_EN);
+    port.command &= ~4;
+    expect(nic.canReceive()).toBe(false);
+    port.command |= 4;
+    expect(nic.receive(f, 64)).toBe(true);
+    nic.linkStatusChanged(false);
+    expect(nic.receive(f, 64)).toBe(false);
+  });
+
+  it("records a bad RX ring instead of crashing", () => {
+    const { nic, drv } = makeNic();
+    drv.setupRx();
+    drv.wr(R.RDT, 200);
+    nic.receive(udp(64), 64);
+    expect(nic.errors.at(-1)?.message).toMatch(/RDT 200 beyond the ring of 64 descriptors/);
+  });
+
+  it("receives at the sender's pace from a TrafficGenerator over a Link", () => {
+    const { sched, nic, drv } = makeNic();
+    drv.setupRx(R.RCTL_EN);
+    const gen = new TrafficGenerator({ scheduler: sched, frameSize: 64, count: 10 });
+    const link = new Link(sched);
+    link.connect(gen, nic);
+    sched.advance(AUTONEG_NS);
+    const t0 = sched.now();
+    gen.start();
+    sched.runUntil(t0 + 672 * 10);
+    expect(drv.rd(R.RDH)).toBe(10);
+    expect(link.statsAtoB.frames).toBe(10);
+    expect(drv.rxDesc(9).length).toBe(64);
+  });
+});
+
+describe("interrupt mitigation", () => {
+  it("ICR read clears and lowers INTx; ICS is readable without clearing; IMC masks", () => {
+    const { port, drv } = makeNic();
+    drv.rd(R.ICR);
+    drv.wr(R.IMS, R.ICR_RXT0);
+    drv.wr(R.ICS, R.ICR_RXT0 | R.ICR_TXQE);
+    expect(port.irq).toBe(true);
+    expect(drv.rd(R.ICS)).toBe(R.ICR_RXT0 | R.ICR_TXQE);
+    expect(drv.rd(R.ICS)).toBe(R.ICR_RXT0 | R.ICR_TXQE);
+    drv.wr(R.IMC, R.ICR_RXT0);
+    expect(port.irq).toBe(false);
+    expect(drv.rd(R.ICR)).toBe(R.ICR_RXT0 | R.ICR_TXQE); // no INT_ASSERTED: nothing enabled
+    drv.wr(R.IMS, R.ICR_TXQE);
+    drv.wr(R.ICS, R.ICR_TXQE);
+    expect(drv.rd(R.ICR)).toBe((R.ICR_TXQE | R.ICR_INT_ASSERTED) >>> 0);
+    expect(port.irq).toBe(false);
+  });
+
+  it("ITR enforces a minimum interval between assertions (256 ns units)", () => {
+    const { sched, port, drv } = makeNic();
+    drv.rd(R.ICR);
+    drv.wr(R.ITR, 1000); // 256 us
+    drv.wr(R.IMS, R.ICR_TXQE);
+    port.irqTimes.length = 0;
+    const t0 = sched.now();
+    drv.wr(R.ICS, R.ICR_TXQE);
+    drv.rd(R.ICR);
+    sched.advance(1000);
+    drv.wr(R.ICS, R.ICR_TXQE);
+    expect(port.irq).toBe(false);
+    sched.runUntil(t0 + 256_000 - 1);
+    expect(port.irq).toBe(false);
+    sched.runUntil(t0 + 256_000);
+    expect(port.irq).toBe(true);
+    expect(port.irqTimes).toEqual([t0, t0 + 256_000]);
+  });
+
+  it("RDTR restarts per packet, RADV bounds the delay (1.024 us units)", () => {
+    const { sched, nic, drv } = makeNic();
+    drv.setupRx(R.RCTL_EN);
+    drv.wr(R.RDTR, 10); // 10.24 us
+    drv.wr(R.RADV, 25); // 25.6 us
+    drv.wr(R.IMS, R.ICR_RXT0);
+    drv.rd(R.ICR);
+    const f = udp(64);
+    const t0 = sched.now();
+    for (let i = 0; i < 5; i++) {
+      nic.receive(f, 64);
+      sched.advance(8000); // packets every 8 us keep restarting the packet timer
+      expect(drv.rd(R.ICS) & R.ICR_RXT0).toBe(i < 3 ? 0 : R.ICR_RXT0);
+    }
+    // The absolute timer fired at t0 + 25.6 us.
+    expect(nic.interruptLine).toBe(true);
+    drv.rd(R.ICR);
+    // A lone packet fires after RDTR.
+    const t1 = sched.now();
+    nic.receive(f, 64);
+    sched.runUntil(t1 + 10_240 - 1);
+    expect(drv.rd(R.ICS) & R.ICR_RXT0).toBe(0);
+    sched.runUntil(t1 + 10_240);
+    expect(drv.rd(R.ICS) & R.ICR_RXT0).toBe(R.ICR_RXT0);
+    expect(t0).toBeLessThan(t1);
+  });
+
+  it("RDTR write with FPD fires a pending RXT0 at once", () => {
+    const { nic, drv } = makeNic();
+    drv.setupRx(R.RCTL_EN);
+    drv.wr(R.RDTR, 100);
+    drv.rd(R.ICR);
+    nic.receive(udp(64), 64);
+    expect(drv.rd(R.ICS) & R.ICR_RXT0).toBe(0);
+    drv.wr(R.RDTR, 100 | R.DELAY_FPD);
+    expect(drv.rd(R.ICS) & R.ICR_RXT0).toBe(R.ICR_RXT0);
+    expect(drv.rd(R.RDTR)).toBe(100);
+  });
+
+  it("TIDV delays TXDW for IDE descriptors; TADV bounds it", () => {
+    const { sched, nic, drv } = makeNic();
+    nic.attachBackend({ send: () => {} });
+    drv.setupTx();
+    drv.wr(R.TIDV, 8);
+    drv.wr(R.TADV, 32);
+    drv.rd(R.ICR);
+    const cmd = R.TXD_CMD_EOP | R.TXD_CMD_IFCS | R.TXD_CMD_RS | R.TXD_CMD_IDE;
+    const t0 = sched.now();
+    drv.queueTx(udp(64, PEER_MAC), cmd);
+    drv.kickTx();
+    expect(drv.rd(R.ICS) & R.ICR_TXDW).toBe(0);
+    expect(drv.rd(R.ICS) & R.ICR_TXQE).toBe(R.ICR_TXQE);
+    sched.runUntil(t0 + 8 * 1024 - 1);
+    expect(drv.rd(R.ICS) & R.ICR_TXDW).toBe(0);
+    sched.runUntil(t0 + 8 * 1024);
+    expect(drv.rd(R.ICS) & R.ICR_TXDW).toBe(R.ICR_TXDW);
+    // Without IDE: immediate.
+    drv.rd(R.ICR);
+    drv.queueTx(udp(64, PEER_MAC));
+    drv.kickTx();
+    expect(drv.rd(R.ICS) & R.ICR_TXDW).toBe(R.ICR_TXDW);
+  });
+});
+
+describe("statistics clear on read", () => {
+  it("every statistics register clears on read; high halves clear both", () => {
+    const { nic, drv } = makeNic();
+    for (let off = R.STATS_FIRST; off <= R.STATS_LAST; off += 4) nic.regs[off >> 2] = 7;
+    for (const hi of R.STATS_HIGH_HALVES) {
+      expect(drv.rd(hi - 4)).toBe(7);
+      expect(drv.rd(hi - 4)).toBe(7); // low half alone does not clear
+      expect(drv.rd(hi)).toBe(7);
+      expect(drv.rd(hi - 4)).toBe(0);
+    }
+    for (let off = R.STATS_FIRST; off <= R.STATS_LAST; off += 4) {
+      drv.rd(off);
+      drv.rd(off + 4 <= R.STATS_LAST ? off + 4 : off);
+    }
+    for (let off = R.STATS_FIRST; off <= R.STATS_LAST; off += 4) expect(drv.rd(off)).toBe(0);
+  });
+  it("the 64-bit octet counters carry into the high half", () => {
+    const { nic, drv } = makeNic();
+    drv.setupRx(R.RCTL_EN | R.RCTL_LPE);
+    nic.regs[R.GORCL >> 2] = 0xffffff00;
+    nic.receive(udp(1000), 1000);
+    expect(drv.rd(R.GORCL)).toBe((0xffffff00 + 1004) % 2 ** 32);
+    expect(drv.rd(R.GORCH)).toBe(1);
+  });
+});
+
+describe("unknown registers and tracing", () => {
+  it("unknown registers read 0, ignore writes, and are traced only when enabled", () => {
+    const traces: string[] = [];
+    const { nic, drv } = makeNic();
+    drv.wr(0x1234, 5);
+    expect(drv.rd(0x1234)).toBe(0);
+    expect(traces).toEqual([]);
+    nic.setTrace((_c, m) => traces.push(m), TRACE_UNKNOWN_REG);
+    drv.wr(0x1234, 5);
+    drv.rd(0x1234);
+    expect(traces).toEqual([
+      "write 0x5 to unknown register 0x1234 ignored",
+      "read of unknown register 0x1234",
+    ]);
+    expect(nic.barRead(0, 0x40000, 4)).toBe(0);
+    expect(nic.barRead(3, 0, 4)).toBe(0);
+  });
+  it("sub-dword reads and writes", () => {
+    const { drv, nic } = makeNic();
+    drv.wr(R.RDBAL, 0x11223344);
+    expect(nic.barRead(0, R.RDBAL + 1, 1)).toBe(0x33);
+    expect(nic.barRead(0, R.RDBAL + 2, 2)).toBe(0x1122);
+    nic.barWrite(0, R.RDBAL + 2, 2, 0xaabb);
+    expect(drv.rd(R.RDBAL)).toBe(0xaabb3344);
+  });
+});
+
+describe("snapshot / restore", () => {
+  it("round-trips through JSON, including a pending timer and the EEPROM FSM", () => {
+    const { sched, nic, drv } = makeNic({ mac: "02:01:02:03:04:05" });
+    drv.setupTx();
+    drv.setupRx(R.RCTL_EN);
+    drv.wr(R.RDTR, 50);
+    drv.wr(R.IMS, 0x9d);
+    nic.receive(udp(64, parseMac("02:01:02:03:04:05")), 64);
+    drv.wr(R.EECD, R.EECD_REQ | R.EECD_CS);
+    const snap = JSON.parse(JSON.stringify(nic.snapshot())) as E1000Snapshot;
+    expect(snap.version).toBe(1);
+    expect(snap.timers.rxPacket).toBe(sched.now() + 50 * 1024);
+
+    const port2 = new MemoryPort(16, sched);
+    const nic2 = new E1000({ scheduler: sched });
+    nic2.attach(port2);
+    nic2.restore(snap);
+    expect(nic2.snapshot()).toEqual(snap);
+    expect(Array.from(nic2.macAddress())).toEqual([2, 1, 2, 3, 4, 5]);
+    expect(nic2.barRead(0, R.RDH, 4)).toBe(1);
+    sched.advance(50 * 1024);
+    expect(nic2.barRead(0, R.ICS, 4) & R.ICR_RXT0).toBe(R.ICR_RXT0);
+    expect(port2.irq).toBe(true);
+  });
+  it("rejects an unknown version with a clear error", () => {
+    const nic = new E1000({ scheduler: new TestScheduler() });
+    const s = { ...nic.snapshot(), version: 2 } as unknown as E1000Snapshot;
+    expect(() => nic.restore(s)).toThrow("unsupported snapshot version 2 (expected 1)");
+  });
+});
+
+describe("loopback", () => {
+  it("RCTL.LBM = MAC loopback delivers transmitted frames to the own RX ring", () => {
+    const { nic, drv } = makeNic();
+    drv.setupRx(R.RCTL_EN | R.RCTL_LBM_MAC);
+    drv.setupTx();
+    const f = udp(128);
+    drv.queueTx(f);
+    drv.kickTx();
+    expect(drv.rd(R.RDH)).toBe(1);
+    expect(Array.from(drv.rxData(0, 128))).toEqual(Array.from(f));
+    expect(nic.errors).toEqual([]);
+    expect(RX_BUFS + BUF_STRIDE).toBeGreaterThan(RX_BUFS);
+  });
+});
