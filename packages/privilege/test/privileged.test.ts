@@ -1,6 +1,12 @@
 import { CR4_PCE, CR4_TSD, GeneralProtection, X86_TRAP_GP } from "@side-kernel/paging";
 import { describe, expect, it } from "vitest";
-import { Cpu, KERNEL_CS, MSR_SYSENTER_CS, PRIVILEGED_INSTRUCTIONS, type PrivilegeRule } from "../src/index.js";
+import {
+  Cpu,
+  KERNEL_CS,
+  MSR_SYSENTER_CS,
+  PRIVILEGED_INSTRUCTIONS,
+  type PrivilegeRule,
+} from "../src/index.js";
 import { TestMmu } from "./helpers.js";
 
 /** Ports: 0xc000..0xc03f granted; a 4-byte access at 0xc03e straddles granted and not. */
@@ -15,7 +21,13 @@ const PORT_CASES = [
 ];
 
 /** hardware.md 3.1, written out independently of the table. */
-function expectedAllowed(rule: PrivilegeRule, cpl: number, iopl: number, cr4: number, granted: boolean): boolean {
+function expectedAllowed(
+  rule: PrivilegeRule,
+  cpl: number,
+  iopl: number,
+  cr4: number,
+  granted: boolean,
+): boolean {
   switch (rule) {
     case "cpl0":
       return cpl === 0;
@@ -44,7 +56,19 @@ function makeCpu(cpl: number, iopl: number, cr4Extra: number) {
 describe("privileged-instruction matrix (CPL 0-3 x IOPL 0-3)", () => {
   it("covers every instruction of hardware.md 3.1 that the CPU models", () => {
     const names = PRIVILEGED_INSTRUCTIONS.map((i) => i.mnemonic);
-    for (const n of ["LIDT", "LTR", "MOV to CR3", "INVLPG", "HLT", "RDMSR", "WRMSR", "CLI", "STI", "IN", "OUT"]) {
+    for (const n of [
+      "LIDT",
+      "LTR",
+      "MOV to CR3",
+      "INVLPG",
+      "HLT",
+      "RDMSR",
+      "WRMSR",
+      "CLI",
+      "STI",
+      "IN",
+      "OUT",
+    ]) {
       expect(names).toContain(n);
     }
     expect(new Set(names).size).toBe(names.length);
