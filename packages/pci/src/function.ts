@@ -184,13 +184,11 @@ export class PciFunction implements PciDevicePort {
 
     let decode = false;
     let intx = false;
-    if (overlaps(offset, end, PCI_COMMAND, 2)) {
-      const cmd = this.command;
-      if (cmd !== oldCommand) {
-        decode = true;
-        intx = true;
-        this.model.commandChanged?.(cmd);
-      }
+    const cmd = this.command;
+    const commandChanged = cmd !== oldCommand;
+    if (commandChanged) {
+      decode = true;
+      intx = true;
     }
     if (overlaps(offset, end, PCI_BASE_ADDRESS_0, PCI_BASE_ADDRESS_5 + 4 - PCI_BASE_ADDRESS_0)) decode = true;
     if (overlaps(offset, end, PCI_ROM_ADDRESS, 4)) decode = true;
@@ -213,6 +211,9 @@ export class PciFunction implements PciDevicePort {
     }
     if (decode) this.host.decodeChanged();
     if (intx) this.updateIntx();
+    // Told last, so a model reacting to bus-master enable (QEMU's e1000 flushes queued RX) sees
+    // the new decode and interrupt state.
+    if (commandChanged) this.model.commandChanged?.(cmd);
     if (
       c.pcieCap !== 0 &&
       c.flrCapable &&
