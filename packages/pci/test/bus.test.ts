@@ -226,3 +226,57 @@ describe("BAR decode", () => {
     expect(bus.unplug(E1000)).toBeUndefined();
   });
 });
+
+describe("decode against a naive reference", () => {
+  it("matches a scan of every function for random placements, decode bits and addresses", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.record({ slot: fc.integer({ min: 0, max: 63 }), mem: fc.boolean(), io: fc.boolean() }), {
+          minLength: 1,
+          maxLength: 8,
+        }),
+        fc.array(fc.integer({ min: 0, max: 64 * 0x1000 - 1 }), { minLength: 1, maxLength: 32 }),
+        (devs, probes) => {
+          const { bus } = makeBus();
+          const used = new Set<number>();
+          const placed: { base: number; io: number; mem: boolean; ioOn: boolean; tag: number }[] = [];
+          devs.forEach((d, i) => {
+            if (used.has(d.slot)) return;
+            used.add(d.slot);
+            const dev = new FakeDevice({
+              bars: [
+                { kind: "mem32", size: 0x1000 },
+                { kind: "io", size: 0x10 },
+              ],
+            });
+            const id = bdf(0, i, 0);
+            bus.plug({ device: i }, dev);
+            dev.recordAccesses = false;
+            dev.regs[0].fill(i + 1);
+            dev.regs[1].fill(i + 1);
+            const base = 0xc000_0000 + d.slot * 0x1000;
+            const io = 0xc000 + d.slot * 0x10;
+            bus.configWrite(id, PCI_BASE_ADDRESS_0, 4, base);
+            bus.configWrite(id, PCI_BASE_ADDRESS_0 + 4, 4, io);
+            bus.configWrite(
+              id,
+              PCI_COMMAND,
+              2,
+              (d.mem ? PCI_COMMAND_MEMORY : 0) | (d.io ? PCI_COMMAND_IO : 0),
+            );
+            placed.push({ base, io, mem: d.mem, ioOn: d.io, tag: i + 1 });
+          });
+          for (const p of probes) {
+            const pa = 0xc000_0000 + p;
+            const m = placed.find((x) => x.mem && pa >= x.base && pa < x.base + 0x1000);
+            expect(bus.mmioRead(pa, 1)).toBe(m === undefined ? 0xff : m.tag);
+            const port = 0xc000 + (p % 0x400);
+            const q = placed.find((x) => x.ioOn && port >= x.io && port < x.io + 0x10);
+            expect(bus.ioRead(port, 1)).toBe(q === undefined ? 0xff : q.tag);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
