@@ -81,7 +81,9 @@ describe("Cpu over the paging Mmu", () => {
     cpu.deliver(X86_TRAP_PF, { errorCode: 4 });
     // The push to the user-accessible RSP0 page faults (SMAP), so delivery ends in #DF.
     expect(cpu.rip).toBe(DF_HANDLER);
-    expect((cpu.lastDoubleFault?.second as PageFault).address).toBe(RSP0_TOP - 8);
+    const second = cpu.lastDoubleFault!.second;
+    expect(second).toBeInstanceOf(PageFault);
+    expect((second as PageFault).address).toBe(RSP0_TOP - 8);
   });
 
   it("chargeAccesses charges the Mmu's accesses and TLB misses after a flushing CR3 switch", () => {
