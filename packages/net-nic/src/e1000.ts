@@ -1158,7 +1158,8 @@ export class E1000 implements PciDeviceModel, NetClient {
     let copied = 0; // bytes of `total` accounted to descriptors
     while (copied < total) {
       const addr = base + rdh * R.DESC_SIZE;
-      if (!port.dmaRead(addr, desc, 0, R.DESC_SIZE)) {
+      // Only the buffer address matters on fetch: the rest of the descriptor is written back.
+      if (!port.dmaRead(addr, desc, 0, R.DESC_LOWER)) {
         this.recordError(
           "master-abort",
           `RX descriptor fetch at ${hex(addr)} (RDH ${rdh}) aborted; frame dropped`,

@@ -115,14 +115,14 @@ export class MemoryPort implements PciDevicePort {
   dmaRead(addr: number, dst: Uint8Array, dstOffset: number, length: number): boolean {
     if (!this.ok(addr, length)) return false;
     const m = this.mem;
-    if (length <= 64) for (let i = 0; i < length; i++) dst[dstOffset + i] = m[addr + i];
+    if (length <= 16) for (let i = 0; i < length; i++) dst[dstOffset + i] = m[addr + i];
     else dst.set(m.subarray(addr, addr + length), dstOffset);
     return true;
   }
   dmaWrite(addr: number, src: Uint8Array, srcOffset: number, length: number): boolean {
     if (!this.ok(addr, length)) return false;
     const m = this.mem;
-    if (length <= 64) for (let i = 0; i < length; i++) m[addr + i] = src[srcOffset + i];
+    if (length <= 16) for (let i = 0; i < length; i++) m[addr + i] = src[srcOffset + i];
     else m.set(src.subarray(srcOffset, srcOffset + length), addr);
     return true;
   }
