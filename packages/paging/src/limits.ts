@@ -32,6 +32,7 @@ export const DEFAULT_STLB = { entries: 1536, ways: 12 } as const;
 /**
  * Entries of the MMU's direct-mapped fast path (per access kind). A software artefact, not a
  * hardware structure: it caches TLB entries already checked for the current CPU state. 256
- * entries cover 1 MiB of 4 KiB pages. Must be a power of two.
+ * entries cover 1 MiB of 4 KiB pages. A power of two, and a constant rather than an
+ * option because the hot path is measurably faster with a constant index mask.
  */
-export const DEFAULT_FAST_PATH_ENTRIES = 256;
+export const FAST_PATH_ENTRIES = 256;

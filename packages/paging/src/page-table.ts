@@ -237,8 +237,9 @@ export class AddressSpace {
       }
     }
     const i = tableIndex(va, leaf);
-    if ((this.lo(table, i) & PTE_P) !== 0) {
-      const what = leaf < 3 ? "a page table already covers" : "already mapped:";
+    const old = this.lo(table, i);
+    if ((old & PTE_P) !== 0) {
+      const what = leaf < 3 && (old & PTE_PS) === 0 ? "a page table already covers" : "already mapped:";
       throw new Error(`map: ${what} ${SIZE_NAMES[size]} at ${formatLinear(va)}`);
     }
     this.set(table, i, entry.lo, entry.hi);

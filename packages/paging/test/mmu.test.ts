@@ -1,0 +1,406 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  Access,
+  AccessBudgetExceeded,
+  CR0_PE,
+  CR0_PG,
+  CR4_PAE,
+  CR4_PGE,
+  CR4_SMAP,
+  CR4_SMEP,
+  EFER_LME,
+  EFER_SCE,
+  GeneralProtection,
+  LARGE_PAGE_SIZE,
+  type Mmu,
+  PageFault,
+  PAGE_SIZE,
+  PTE_A,
+  PTE_D,
+  readEntry,
+  tableIndex,
+  writeEntry,
+} from "../src/index.js";
+import { KERNEL, machine } from "./helpers.js";
+
+/** The #PF error code `fn` raises, or "no fault". */
+function faultCode(fn: () => unknown): number | string {
+  try {
+    fn();
+    return "no fault";
+  } catch (e) {
+    if (e instanceof PageFault) return e.errorCode;
+    throw e;
+  }
+}
+
+interface PageKind {
+  user: boolean;
+  writable: boolean;
+  noExecute: boolean;
+}
+
+const KINDS: PageKind[] = [];
+for (const user of [false, true]) for (const writable of [false, true]) for (const noExecute of [false, true]) KINDS.push({ user, writable, noExecute });
+
+/**
+ * hardware.md 1.4 as a table: may (mode, page, access) proceed? Written from the table's rows,
+ * independently of the MMU's code.
+ */
+function allowedBy14(
+  mode: "user" | "supervisor" | "implicit",
+  p: PageKind,
+  access: "read" | "write" | "fetch",
+  cr: { wp: boolean; smep: boolean; smap: boolean; ac: boolean },
+): boolean {
+  const smapBlocks = cr.smap && (mode === "implicit" || !cr.ac);
+  const rows: Record<string, boolean> = {
+    "user read supervisor": false,
+    "user read user": true,
+    "user write supervisor": false,
+    "user write user": p.writable,
+    "user fetch supervisor": false,
+    "user fetch user": !p.noExecute,
+    "super read supervisor": true,
+    "super read user": !smapBlocks,
+    "super write supervisor": !cr.wp || p.writable,
+    "super write user": !smapBlocks && (!cr.wp || p.writable),
+    "super fetch supervisor": !p.noExecute,
+    "super fetch user": !cr.smep && !p.noExecute,
+  };
+  return rows[`${mode === "user" ? "user" : "super"} ${access} ${p.user ? "user" : "supervisor"}`];
+}
+
+describe("Mmu access rights (hardware.md 1.4, every row)", () => {
+  const { space, mmu } = machine();
+  KINDS.forEach((k, i) => space.map(KERNEL + i * PAGE_SIZE, 0x100000 + i * PAGE_SIZE, PAGE_SIZE, k));
+  const accesses = [
+    ["read", Access.Read],
+    ["write", Access.Write],
+    ["fetch", Access.Fetch],
+  ] as const;
+  const cases: [string, (typeof accesses)[number], number, PageKind, { wp: boolean; smep: boolean; smap: boolean; ac: boolean }][] = [];
+  for (const mode of ["user", "supervisor", "implicit"] as const)
+    for (const acc of accesses)
+      KINDS.forEach((k, i) => {
+        for (const wp of [false, true])
+          for (const smep of [false, true])
+            for (const smap of [false, true]) for (const ac of [false, true]) cases.push([mode, acc, i, k, { wp, smep, smap, ac }]);
+      });
+  it(`matches the table in all ${cases.length} combinations, with the error code bits of 1.5`, () => {
+    for (const [mode, [name, access], i, kind, cr] of cases) {
+      mmu.writeCr0(CR0_PE | CR0_PG | (cr.wp ? 1 << 16 : 0));
+      mmu.writeCr4(CR4_PAE | (cr.smep ? CR4_SMEP : 0) | (cr.smap ? CR4_SMAP : 0));
+      mmu.cpl = mode === "user" ? 3 : 0;
+      mmu.ac = cr.ac;
+      const va = KERNEL + i * PAGE_SIZE + 8;
+      const got = faultCode(() => mmu.translate(va, access, { implicitSupervisor: mode === "implicit" }));
+      const label = `${mode} ${name} ${JSON.stringify(kind)} ${JSON.stringify(cr)}`;
+      if (allowedBy14(mode, kind, name, cr)) expect(got, label).toBe("no fault");
+      else {
+        const code = 1 | (access === Access.Write ? 2 : 0) | (mode === "user" ? 4 : 0) | (access === Access.Fetch ? 16 : 0);
+        expect(got, label).toBe(code);
+      }
+    }
+  });
+});
+
+describe("Mmu #PF error codes (hardware.md 1.5 handy list)", () => {
+  const { space, mmu } = machine();
+  const RO_USER = 0x1000;
+  const SUP = KERNEL;
+  const XD_USER = 0x2000;
+  space.map(RO_USER, 0x20000, PAGE_SIZE, { user: true });
+  space.map(SUP, 0x21000, PAGE_SIZE);
+  space.map(XD_USER, 0x22000, PAGE_SIZE, { user: true, noExecute: true });
+  const at = (cpl: number, fn: (m: Mmu) => unknown) => {
+    mmu.cpl = cpl;
+    return faultCode(() => fn(mmu));
+  };
+  it("0x4 user read of a not-present page", () => expect(at(3, (m) => m.load32(0x9000))).toBe(0x4));
+  it("0x7 user write to a read-only page", () => expect(at(3, (m) => m.store32(RO_USER, 1))).toBe(0x7));
+  it("0x5 user read of a supervisor page", () => expect(at(3, (m) => m.load8(SUP))).toBe(0x5));
+  it("0x3 kernel write to a read-only page with WP=1", () => expect(at(0, (m) => m.store16(RO_USER, 1))).toBe(0x3));
+  it("0x15 user fetch from an XD page", () => expect(at(3, (m) => m.translate(XD_USER, Access.Fetch))).toBe(0x15));
+  it("0x11 kernel fetch from a user page under SMEP", () => {
+    mmu.writeCr4(CR4_PAE | CR4_SMEP);
+    expect(at(0, (m) => m.translate(RO_USER, Access.Fetch))).toBe(0x11);
+    mmu.writeCr4(CR4_PAE);
+  });
+  it("the fault names the address and sets CR2's value", () => {
+    mmu.cpl = 3;
+    expect(() => mmu.load32(SUP + 0x10)).toThrow("#PF at 0xffff800000000010: user read of a supervisor page (error code 0x5)");
+    mmu.cpl = 0;
+  });
+});
+
+describe("reserved bits, canonical addresses, A/D", () => {
+  it("raises #PF with RSVD for each reserved-bit rule", () => {
+    const { memory, space, mmu } = machine();
+    space.map(0x1000, 0x30000, PAGE_SIZE, { writable: true });
+    space.map(LARGE_PAGE_SIZE, LARGE_PAGE_SIZE * 2, LARGE_PAGE_SIZE);
+    const pte = () => {
+      const pdpt = readEntry(memory, space.root, 0).lo & ~0xfff;
+      const pd = readEntry(memory, pdpt, 0).lo & ~0xfff;
+      return readEntry(memory, pd, 0).lo & ~0xfff;
+    };
+    const pt = pte();
+    const e = readEntry(memory, pt, 1);
+    writeEntry(memory, pt, 1, e.lo, e.hi | (1 << 19)); // bit 51 >= MAXPHYADDR 46
+    expect(faultCode(() => mmu.load32(0x1000))).toBe(0x9);
+    mmu.cpl = 3;
+    expect(faultCode(() => mmu.store32(0x1000, 0))).toBe(0xf);
+    mmu.cpl = 0;
+    writeEntry(memory, pt, 1, e.lo, e.hi | 0x80000000); // XD with NXE=0
+    mmu.writeEfer(EFER_LME | EFER_SCE);
+    expect(faultCode(() => mmu.load32(0x1000))).toBe(0x9);
+    mmu.writeEfer(EFER_LME | EFER_SCE | (1 << 11));
+    expect(mmu.load32(0x1000)).toBe(0);
+    // 2 MiB PDE with bit 13 set.
+    const pdpt = readEntry(memory, space.root, 0).lo & ~0xfff;
+    const pd = readEntry(memory, pdpt, 0).lo & ~0xfff;
+    const big = readEntry(memory, pd, 1);
+    writeEntry(memory, pd, 1, big.lo | (1 << 13), big.hi);
+    expect(faultCode(() => mmu.load32(LARGE_PAGE_SIZE + 4))).toBe(0x9);
+  });
+
+  it("raises #GP(0) for non-canonical addresses and pointers", () => {
+    const { space, mmu } = machine();
+    space.map(0x1000, 0x30000, PAGE_SIZE, { writable: true });
+    expect(() => mmu.load32(2 ** 48)).toThrow("#GP(0): non-canonical address <non-canonical 281474976710656>");
+    expect(() => mmu.load32(-4)).toThrow(GeneralProtection);
+    expect(() => mmu.store8(1.5, 0)).toThrow(GeneralProtection);
+    mmu.storePtr(0x1000, KERNEL + 0x1234);
+    expect(mmu.load32(0x1004)).toBe(0xffff8000);
+    expect(mmu.loadPtr(0x1000)).toBe(KERNEL + 0x1234);
+    mmu.store64(0x1008, 0x0001_0000_0000_0000);
+    expect(() => mmu.loadPtr(0x1008)).toThrow("#GP(0): non-canonical pointer 0x0001000000000000 loaded from 0x0000000000001008");
+    expect(() => mmu.storePtr(0x1000, 2 ** 48)).toThrow(GeneralProtection);
+  });
+
+  it("sets A in every entry used, and D in the leaf on the first write only", () => {
+    const { memory, space, mmu } = machine();
+    space.map(KERNEL + 0x5000, 0x40000, PAGE_SIZE, { writable: true });
+    const chain = () => {
+      const out: number[] = [];
+      let t = space.root;
+      for (let l = 0; l < 4; l++) {
+        const e = readEntry(memory, t, tableIndex(KERNEL + 0x5000, l));
+        out.push(e.lo & (PTE_A | PTE_D));
+        t = e.lo & ~0xfff;
+      }
+      return out;
+    };
+    expect(chain()).toEqual([0, 0, 0, 0]);
+    mmu.load32(KERNEL + 0x5000);
+    expect(chain()).toEqual([PTE_A, PTE_A, PTE_A, PTE_A]);
+    mmu.store32(KERNEL + 0x5004, 7);
+    expect(chain()).toEqual([PTE_A, PTE_A, PTE_A, PTE_A | PTE_D]);
+    expect(space.query(KERNEL + 0x5000)).toMatchObject({ accessed: true, dirty: true });
+  });
+});
+
+describe("accessors", () => {
+  it("handles unaligned and page-crossing accesses, checking both pages before writing", () => {
+    const { memory, space, mmu } = machine();
+    space.map(0x1000, 0x50000, PAGE_SIZE, { writable: true });
+    space.map(0x2000, 0x60000, PAGE_SIZE);
+    expect(faultCode(() => mmu.store32(0x1ffe, 0x11223344))).toBe(0x3);
+    expect(memory.read16(0x50ffe)).toBe(0);
+    space.protect(0x2000, { writable: true });
+    mmu.invlpg(0x2000);
+    mmu.store64(0x1ffc, 2 ** 40 + 0x1234);
+    expect(mmu.load64(0x1ffc)).toBe(2 ** 40 + 0x1234);
+    expect(memory.read32(0x50ffc)).toBe(0x1234);
+    expect(memory.read32(0x60000)).toBe(0x100);
+    mmu.store16(0x1003, 0xbeef);
+    expect(mmu.load16(0x1003)).toBe(0xbeef);
+    const src = new Uint8Array(6000).map((_, i) => i & 0xff);
+    mmu.writeBytes(0x1100, src);
+    const dst = new Uint8Array(6000);
+    mmu.readBytes(0x1100, dst);
+    expect(dst).toEqual(src);
+    mmu.copy(0x1000, 0x1100, 100);
+    expect(mmu.load8(0x1000 + 99)).toBe(99);
+    expect(() => mmu.store64(0x1000, -1)).toThrow(RangeError);
+  });
+
+  it("sends accesses at or above memory.size to the MMIO handler; without one reads all ones", () => {
+    const { memory, space, mmu } = machine();
+    const bar = memory.size;
+    space.map(KERNEL, bar, PAGE_SIZE, { writable: true, cacheDisable: true });
+    expect(mmu.load32(KERNEL + 8)).toBe(0xffffffff);
+    mmu.store32(KERNEL, 5);
+    expect(mmu.masterAborts).toBe(2);
+    const log: string[] = [];
+    mmu.mmio = {
+      read: (pa, size) => {
+        log.push(`r${size}@${(pa - bar).toString(16)}`);
+        return 0x12345678;
+      },
+      write: (pa, size, v) => {
+        log.push(`w${size}@${(pa - bar).toString(16)}=${v.toString(16)}`);
+      },
+    };
+    expect(mmu.load16(KERNEL + 2)).toBe(0x5678);
+    mmu.store64(KERNEL + 0x10, 2 ** 32 + 2);
+    expect(mmu.load64(KERNEL + 0x10)).toBe(0x12345678 * 2 ** 32 + 0x12345678);
+    expect(log).toEqual(["r2@2", "w4@10=2", "w4@14=1", "r4@10", "r4@14"]);
+    expect([mmu.mmioReads, mmu.mmioWrites]).toEqual([4, 3]);
+  });
+
+  it("throws AccessBudgetExceeded when the budget goes below zero", () => {
+    const { space, mmu } = machine();
+    space.map(0x1000, 0x50000, PAGE_SIZE, { writable: true });
+    mmu.accessBudget = 3;
+    mmu.load32(0x1000);
+    mmu.store32(0x1000, 1);
+    mmu.load32(0x1000);
+    expect(mmu.accessBudget).toBe(0);
+    expect(() => mmu.load32(0x1000)).toThrow(AccessBudgetExceeded);
+    expect(() => mmu.load32(0x1000)).toThrow("access budget exceeded at 0x0000000000001000");
+    mmu.accessBudget = Number.POSITIVE_INFINITY;
+    expect(mmu.load32(0x1000)).toBe(1);
+    expect(mmu.accesses).toBe(6);
+  });
+
+  it("keeps using a stale TLB entry with its cached rights until invalidated", () => {
+    const { space, mmu } = machine();
+    space.map(0x1000, 0x50000, PAGE_SIZE, { writable: true, user: true });
+    mmu.cpl = 3;
+    mmu.store32(0x1000, 1);
+    space.protect(0x1000, {});
+    expect(mmu.load32(0x1000)).toBe(1);
+    mmu.invlpg(0x1000);
+    expect(faultCode(() => mmu.load32(0x1000))).toBe(0x5);
+  });
+
+  it("validates control-register writes with #GP", () => {
+    const { mmu } = machine();
+    expect(() => mmu.writeCr0(CR0_PE)).toThrow(GeneralProtection);
+    expect(() => mmu.writeCr4(0)).toThrow(/PAE/);
+    expect(() => mmu.writeCr4(CR4_PAE | (1 << 12))).toThrow(/reserved or unmodelled/);
+    expect(() => mmu.writeCr3(2 ** 50)).toThrow(GeneralProtection);
+    expect(() => {
+      mmu.cpl = 4;
+    }).toThrow(RangeError);
+  });
+});
+
+describe("walker and TLB against a reference model (fast-check)", () => {
+  interface Version {
+    pa: number;
+    user: boolean;
+    writable: boolean;
+    noExecute: boolean;
+    global: boolean;
+  }
+  const PAGES = [0x1000, 0x40_0000, KERNEL + 0x1000];
+  const flagsArb = fc.record({ user: fc.boolean(), writable: fc.boolean(), noExecute: fc.boolean(), global: fc.boolean() });
+  const w = <T>(weight: number, arbitrary: fc.Arbitrary<T>) => ({ weight, arbitrary });
+  const op = fc.oneof(
+    w(2, fc.record({ t: fc.constant("map" as const), page: fc.nat(PAGES.length - 1), frame: fc.nat(7), flags: flagsArb })),
+    w(1, fc.record({ t: fc.constant("unmap" as const), page: fc.nat(PAGES.length - 1) })),
+    w(2, fc.record({ t: fc.constant("remap" as const), page: fc.nat(PAGES.length - 1), frame: fc.nat(7) })),
+    w(2, fc.record({ t: fc.constant("protect" as const), page: fc.nat(PAGES.length - 1), flags: flagsArb })),
+    w(2, fc.record({ t: fc.constant("invlpg" as const), page: fc.nat(PAGES.length - 1) })),
+    w(1, fc.record({ t: fc.constant("cr3" as const) })),
+    w(1, fc.record({ t: fc.constant("cr4" as const), pge: fc.boolean(), smep: fc.boolean(), smap: fc.boolean() })),
+    w(1, fc.record({ t: fc.constant("mode" as const), cpl: fc.constantFrom(0, 3), ac: fc.boolean() })),
+    w(
+      6,
+      fc.record({
+        t: fc.constant("access" as const),
+        page: fc.nat(PAGES.length - 1),
+        off: fc.nat(1023).map((n) => n * 4),
+        kind: fc.constantFrom("load", "store", "fetch", "translateWrite"),
+      }),
+    ),
+  );
+
+  it("never translates differently from, or more permissively than, the tables or a legally stale entry", () => {
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 80 }), (ops) => {
+        const { memory, frames, space, mmu } = machine(4 * 1024 * 1024);
+        const data = frames.allocContiguous(8);
+        for (let w = 0; w < 8 * 1024; w++) memory.write32(data + w * 4, 0x8000_0000 + w);
+        const current = new Map<number, Version>();
+        const stale = new Map<number, Version[]>();
+        const cr = { pge: false, smep: false, smap: false };
+        let stamp = 1;
+        const remember = (va: number) => {
+          const v = current.get(va);
+          if (v !== undefined) stale.set(va, [...(stale.get(va) ?? []), v]);
+        };
+        for (const o of ops) {
+          const va = "page" in o ? PAGES[o.page] : 0;
+          if (o.t === "map" && !current.has(va)) {
+            space.map(va, data + o.frame * PAGE_SIZE, PAGE_SIZE, o.flags);
+            current.set(va, { pa: data + o.frame * PAGE_SIZE, ...o.flags });
+          } else if (o.t === "unmap" && current.has(va)) {
+            space.unmap(va);
+            current.delete(va);
+          } else if (o.t === "remap" && current.has(va)) {
+            const v = current.get(va) as Version;
+            space.unmap(va);
+            space.map(va, data + o.frame * PAGE_SIZE, PAGE_SIZE, v);
+            current.set(va, { ...v, pa: data + o.frame * PAGE_SIZE });
+          } else if (o.t === "protect" && current.has(va)) {
+            space.protect(va, o.flags);
+            current.set(va, { ...(current.get(va) as Version), ...o.flags });
+          } else if (o.t === "invlpg") {
+            mmu.invlpg(va);
+            stale.delete(va);
+          } else if (o.t === "cr3") {
+            mmu.writeCr3(space.root);
+            for (const [k, vs] of stale) stale.set(k, vs.filter((v) => v.global && cr.pge));
+          } else if (o.t === "cr4") {
+            mmu.writeCr4(CR4_PAE | (o.pge ? CR4_PGE : 0) | (o.smep ? CR4_SMEP : 0) | (o.smap ? CR4_SMAP : 0));
+            if (o.pge !== cr.pge || (o.smep && !cr.smep)) stale.clear();
+            Object.assign(cr, { pge: o.pge, smep: o.smep, smap: o.smap });
+          } else if (o.t === "mode") {
+            mmu.cpl = o.cpl;
+            mmu.ac = o.ac;
+          } else if (o.t === "access") {
+            const user = mmu.cpl === 3;
+            const write = o.kind === "store" || o.kind === "translateWrite";
+            const fetch = o.kind === "fetch";
+            const base = (write ? 2 : 0) | (user ? 4 : 0) | (fetch ? 16 : 0);
+            const outcome = (v: Version | undefined): number | string => {
+              if (v === undefined) return `fault ${base}`;
+              const ok = user
+                ? v.user && (!write || v.writable) && (!fetch || !v.noExecute)
+                : fetch
+                  ? !v.noExecute && !(v.user && cr.smep)
+                  : !(v.user && cr.smap && !mmu.ac) && (!write || v.writable);
+              return ok ? v.pa + o.off : `fault ${base | 1}`;
+            };
+            const allowed = new Set([outcome(current.get(va)), ...(stale.get(va) ?? []).map(outcome)]);
+            remember(va);
+            const value = stamp++;
+            let got: number | string;
+            try {
+              if (o.kind === "load") {
+                const loaded = mmu.load32(va + o.off);
+                got = [...allowed].find((a) => typeof a === "number" && memory.read32(a) === loaded) ?? `value ${loaded}`;
+              } else if (o.kind === "store") {
+                mmu.store32(va + o.off, value);
+                got = [...allowed].find((a) => typeof a === "number" && memory.read32(a) === value) ?? "store went elsewhere";
+              } else got = mmu.translate(va + o.off, fetch ? Access.Fetch : Access.Write);
+            } catch (e) {
+              if (!(e instanceof PageFault)) throw e;
+              got = `fault ${e.errorCode}`;
+            }
+            if (!allowed.has(got)) throw new Error(`${o.kind} ${va.toString(16)}+${o.off}: got ${got}, allowed ${[...allowed].join(" | ")}`);
+          }
+        }
+        for (const va of current.keys()) space.unmap(va);
+        space.destroy();
+        frames.freeContiguous(data, 8);
+        expect(frames.usedFrames).toBe(0);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
