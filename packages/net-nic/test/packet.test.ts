@@ -74,8 +74,16 @@ describe("UDP frames", () => {
           });
           const u = parseUdp(f);
           expect(u).not.toBeNull();
-          expect(u).toMatchObject({ srcIp: ip, dstIp: 0x0a000001, srcPort: sp, dstPort: dp, checksumsOk: true });
-          expect(Array.from(f.subarray(u!.payloadOffset, u!.payloadOffset + u!.payloadLength))).toEqual(Array.from(payload));
+          expect(u).toMatchObject({
+            srcIp: ip,
+            dstIp: 0x0a000001,
+            srcPort: sp,
+            dstPort: dp,
+            checksumsOk: true,
+          });
+          expect(Array.from(f.subarray(u!.payloadOffset, u!.payloadOffset + u!.payloadLength))).toEqual(
+            Array.from(payload),
+          );
         },
       ),
       { numRuns: 200 },
@@ -101,7 +109,15 @@ describe("UDP frames", () => {
     expect(parseUdp(arp)).toBeNull();
     expect(parseEthernet(arp)?.etherType).toBe(0x0806);
     expect(() =>
-      buildUdpFrame({ dstMac: f, srcMac: f, srcIp: 1, dstIp: 2, srcPort: 70000, dstPort: 1, payload: new Uint8Array(1) }),
+      buildUdpFrame({
+        dstMac: f,
+        srcMac: f,
+        srcIp: 1,
+        dstIp: 2,
+        srcPort: 70000,
+        dstPort: 1,
+        payload: new Uint8Array(1),
+      }),
     ).toThrow(/bad port 70000/);
   });
 });

@@ -68,11 +68,17 @@ describe("PcapWriter / PcapReader", () => {
     writeFileSync(path, w.toBytes());
     const back = readPcap(new Uint8Array(readFileSync(path)));
     expect(back.records.map((r) => r.timeNs)).toEqual([0, 672, 1344, 2016, 2688]);
-    expect(back.records.map((r) => Array.from(r.data))).toEqual([0, 1, 2, 3, 4].map((i) => Array.from(frame(i))));
+    expect(back.records.map((r) => Array.from(r.data))).toEqual(
+      [0, 1, 2, 3, 4].map((i) => Array.from(frame(i))),
+    );
     if (!hasTshark()) return; // tshark absent: the decode check is skipped
-    const out = execFileSync("tshark", ["-r", path, "-T", "fields", "-e", "udp.srcport", "-e", "udp.dstport"], {
-      encoding: "utf8",
-    });
+    const out = execFileSync(
+      "tshark",
+      ["-r", path, "-T", "fields", "-e", "udp.srcport", "-e", "udp.dstport"],
+      {
+        encoding: "utf8",
+      },
+    );
     const lines = out.trim().split("\n");
     expect(lines.length).toBe(n);
     expect(lines[2].split("\t")).toEqual(["4002", "5001"]);

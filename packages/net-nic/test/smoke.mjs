@@ -1,5 +1,14 @@
 // Smoke test against the BUILT package: node, bun and deno run it. Throws on failure.
-import { buildUdpFrame, E1000, Link, PcapWriter, parseMac, readPcap, regs as R, Sink } from "@side-kernel/net-nic";
+import {
+  buildUdpFrame,
+  E1000,
+  Link,
+  PcapWriter,
+  parseMac,
+  regs as R,
+  readPcap,
+  Sink,
+} from "@side-kernel/net-nic";
 
 // A tiny scheduler: sorted list of events.
 let now = 0;
@@ -75,6 +84,7 @@ nic.barWrite(0, R.TDT, 4, 1);
 runAll();
 if (!(mem[0x100c] & R.TXD_STAT_DD)) throw new Error("TX descriptor not done");
 const recs = readPcap(pcap.toBytes()).records;
-if (recs.length !== 1 || recs[0].data.length !== frame.length) throw new Error("pcap does not hold the frame");
+if (recs.length !== 1 || recs[0].data.length !== frame.length)
+  throw new Error("pcap does not hold the frame");
 if (sink.stats().frames !== 1) throw new Error("sink did not receive the frame");
 console.log("net-nic ok");

@@ -55,7 +55,9 @@ describe("TrafficGenerator -> Sink", () => {
   });
   it("validates options", () => {
     const s = new TestScheduler();
-    expect(() => new TrafficGenerator({ scheduler: s, frameSize: 63, count: 1 })).toThrow("frameSize 63 outside 64..1518");
+    expect(() => new TrafficGenerator({ scheduler: s, frameSize: 63, count: 1 })).toThrow(
+      "frameSize 63 outside 64..1518",
+    );
     expect(() => new TrafficGenerator({ scheduler: s })).toThrow("give a count or a durationNs");
     expect(() => new TrafficGenerator({ scheduler: s, count: 1, ratePps: 0 })).toThrow("bad ratePps 0");
   });
