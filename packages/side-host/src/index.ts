@@ -1,2 +1,53 @@
-/** @side-kernel/side-host: not built yet; see README.md. */
-export const PACKAGE_STATUS = "planned" as const;
+/**
+ * @side-kernel/side-host: the machine (memory, MMU, CPU, clock, interrupt controller, PCI bus
+ * with an e1000 at 00:03.0, a wire to a peer) and the kernel core in which Linux-style network
+ * drivers run, natively (ring 0, direct calls) in this release.
+ */
+export { applyEffect, bindNative, SERVICE_IMPLS } from "./binding.js";
+export {
+  type CallHost,
+  type DriverCounters,
+  DriverInstance,
+  type DriverMode,
+  type ExecutionContext,
+  type LoadOptions,
+} from "./driver.js";
+export { KernelBug, KernelPanic, Livelock, ModuleLeak, hex, hexAddr } from "./errors.js";
+export { type BlockKind, Heap, type HeapBlock, type HeapStats, type PageSource, type ZeroableMemory } from "./heap.js";
+export { type IrqAction, IrqCore } from "./irq.js";
+export { InterruptController, type MsiMessage } from "./irqchip.js";
+export {
+  ENTRY_SYSCALL_64,
+  Kernel,
+  KERNEL_OWNER,
+  KERNEL_TEXT,
+  type KernelOptions,
+  type LeakReport,
+  MIN_DMA_MASK,
+  NS_PER_JIFFY,
+} from "./kernel.js";
+export { KernelLog, type LogLevel, type LogLine } from "./klog.js";
+export * from "./layout.js";
+export * from "./limits.js";
+export {
+  Machine,
+  type MachineOptions,
+  NIC_PCI_DEVICE,
+  type PeerKind,
+  type RunHooks,
+  type RunOptions,
+  type RunResult,
+} from "./machine.js";
+export {
+  NET_XMIT_DROP,
+  NET_XMIT_SUCCESS,
+  NetCore,
+  type NetdevCounters,
+  type NetdevRecord,
+  type ProtocolHandler,
+} from "./netdev.js";
+export { PciCore, type PciDevRecord, type PciDriverRecord } from "./pci-core.js";
+export { SkbCore, type SkbRecord } from "./skb.js";
+export { type NapiRecord, Softirq } from "./softirq.js";
+export { TimerCore, WorkQueue } from "./timers.js";
+export { DirectMapPages, VirtualRegion } from "./vmem.js";

@@ -1,0 +1,278 @@
+/**
+ * The binding of `k`: the service implementations (one table, Linux names, from kservice's
+ * SERVICES) and the native binder. A native service stub charges the driver's memory accesses
+ * so far, charges the spec's cost to "kernel", runs the implementation, applies the spec's
+ * ledger effect (kept in native mode too) and charges the kernel's accesses. Accessors go
+ * straight to the MMU at CPL 0 in the kernel address space.
+ *
+ * The isolated mode re-binds only this: its stubs will run `checkCall` (kservice) and cross
+ * into the kernel, its accessors will run at CPL 3 in the domain's address space, and its
+ * callbacks become upcalls. The implementations table is shared.
+ */
+import {
+  DMA_MAPPING_ERROR,
+  type Effect,
+  type KernelApi,
+  type Ledger,
+  NetDevice,
+  SERVICES,
+  type ServiceName,
+  type ServiceSpec,
+} from "@side-kernel/kservice";
+import type { DriverInstance } from "./driver.js";
+import type { Kernel } from "./kernel.js";
+
+/** A service implementation: (kernel, calling instance, the call's arguments) -> result. */
+// biome-ignore lint/suspicious/noExplicitAny: arguments are numbers or (for "str" arguments) strings, per the spec table
+type ServiceImpl = (kn: Kernel, inst: DriverInstance, ...args: any[]) => number | undefined | void;
+
+const KCALLOC_LIMIT = 2 ** 31;
+
+/** The implementation of every service in the spec table. */
+export const SERVICE_IMPLS: Record<ServiceName, ServiceImpl> = {
+  // memory
+  kmalloc: (kn, inst, size: number, gfp: number) => kn.kmalloc(inst, size, gfp, false, "kmalloc"),
+  kzalloc: (kn, inst, size: number, gfp: number) => kn.kmalloc(inst, size, gfp, true, "kzalloc"),
+  kcalloc: (kn, inst, n: number, size: number, gfp: number) =>
+    n * size === 0 || n * size >= KCALLOC_LIMIT ? 0 : kn.kmalloc(inst, n * size, gfp, true, "kcalloc"),
+  kfree: (kn, inst, ptr: number) => kn.kfree(inst, ptr),
+  vzalloc: (kn, inst, size: number) => kn.vzalloc(inst, size),
+  vfree: (kn, inst, ptr: number) => kn.vfree(inst, ptr),
+  // DMA
+  dma_set_mask_and_coherent: (kn, _i, pdev: number, mask: number) => kn.dmaSetMask(pdev, mask),
+  dma_alloc_coherent: (kn, inst, pdev: number, size: number, handle: number) =>
+    kn.dmaAllocCoherent(inst, pdev, size, handle),
+  dma_free_coherent: (kn, inst, pdev: number, size: number, va: number, dma: number) =>
+    kn.dmaFreeCoherent(inst, pdev, size, va, dma),
+  dma_map_single: (kn, inst, pdev: number, ptr: number, size: number, dir: number) =>
+    kn.dmaMapSingle(inst, pdev, ptr, size, dir),
+  dma_unmap_single: (kn, inst, pdev: number, dma: number, size: number, dir: number) =>
+    kn.dmaUnmapSingle(inst, pdev, dma, size, dir),
+  dma_mapping_error: (_k, _i, _pdev: number, dma: number) => (dma === DMA_MAPPING_ERROR ? 1 : 0),
+  dma_sync_single_for_cpu: (kn, _i, pdev: number, dma: number) => {
+    kn.pci.device(pdev, "dma_sync_single_for_cpu");
+    if (!kn.dmaMappings.has(dma)) kn.log.write("warn", "kernel", `dma_sync_single_for_cpu of unmapped ${dma}`);
+    return 0;
+  },
+  // PCI
+  pci_register_driver: (kn, inst, drv: number) => kn.pci.registerDriver(inst, drv),
+  pci_unregister_driver: (kn, inst, drv: number) => kn.pci.unregisterDriver(inst, drv),
+  pci_enable_device: (kn, _i, pdev: number) => kn.pci.enable(pdev),
+  pci_disable_device: (kn, _i, pdev: number) => kn.pci.disable(pdev),
+  pci_select_bars: (kn, _i, pdev: number, flags: number) => kn.pci.selectBars(pdev, flags),
+  pci_request_selected_regions: (kn, inst, pdev: number, bars: number) => kn.pci.requestRegions(inst, pdev, bars),
+  pci_release_selected_regions: (kn, inst, pdev: number, bars: number) => kn.pci.releaseRegions(inst, pdev, bars),
+  pci_set_master: (kn, _i, pdev: number) => kn.pci.setMaster(pdev),
+  pci_ioremap_bar: (kn, inst, pdev: number, bar: number) => kn.pci.ioremapBar(inst, pdev, bar),
+  iounmap: (kn, inst, addr: number) => kn.pci.iounmap(inst, addr),
+  pci_resource_start: (kn, _i, pdev: number, bar: number) => kn.pci.resource(pdev, bar, "start"),
+  pci_resource_len: (kn, _i, pdev: number, bar: number) => kn.pci.resource(pdev, bar, "len"),
+  pci_resource_flags: (kn, _i, pdev: number, bar: number) => kn.pci.resource(pdev, bar, "flags"),
+  pci_read_config_word: (kn, _i, pdev: number, where: number, val: number) => kn.pci.readConfigWord(pdev, where, val),
+  pci_set_drvdata: (kn, _i, pdev: number, data: number) => kn.pci.setDrvdata(pdev, data),
+  pci_get_drvdata: (kn, _i, pdev: number) => kn.pci.getDrvdata(pdev),
+  pci_save_state: (kn, _i, pdev: number) => kn.pci.saveState(pdev),
+  pci_restore_state: (kn, _i, pdev: number) => kn.pci.restoreState(pdev),
+  // IRQ
+  request_irq: (kn, inst, irq: number, handler: number, flags: number, name: string, devId: number) =>
+    kn.irq.request(inst, irq, handler, flags, name, devId),
+  free_irq: (kn, inst, irq: number, devId: number) => kn.irq.free(inst, irq, devId),
+  synchronize_irq: (kn, _i, irq: number) => kn.irq.synchronize(irq),
+  // netdev
+  alloc_etherdev: (kn, inst, priv: number) => kn.net.allocEtherdev(inst, priv),
+  free_netdev: (kn, inst, dev: number) => kn.net.freeNetdev(inst, dev),
+  netdev_priv: (kn, _i, dev: number) => kn.net.device(dev, "netdev_priv").ptr + NetDevice.PRIV,
+  register_netdev: (kn, _i, dev: number) => kn.net.register(dev),
+  unregister_netdev: (kn, _i, dev: number) => kn.net.unregister(dev),
+  netif_start_queue: (kn, _i, dev: number) => kn.net.startQueue(dev),
+  netif_stop_queue: (kn, _i, dev: number) => kn.net.stopQueue(dev),
+  netif_wake_queue: (kn, _i, dev: number) => kn.net.wakeQueue(dev),
+  netif_queue_stopped: (kn, _i, dev: number) => kn.net.queueStopped(dev),
+  netif_carrier_on: (kn, _i, dev: number) => kn.net.setCarrier(dev, true),
+  netif_carrier_off: (kn, _i, dev: number) => kn.net.setCarrier(dev, false),
+  netif_carrier_ok: (kn, _i, dev: number) => kn.net.carrierOk(dev),
+  netdev_sent_queue: (kn, _i, dev: number, bytes: number) => kn.net.sentQueue(dev, bytes),
+  netdev_completed_queue: (kn, _i, dev: number, pkts: number, bytes: number) => kn.net.completedQueue(dev, pkts, bytes),
+  eth_type_trans: (kn, _i, skb: number, dev: number) => {
+    kn.net.device(dev, "eth_type_trans");
+    return kn.skb.ethTypeTrans(skb, dev);
+  },
+  is_valid_ether_addr: (kn, _i, addr: number) => (kn.net.validEther(addr) ? 1 : 0),
+  // NAPI
+  netif_napi_add: (kn, inst, dev: number, napi: number, poll: number, weight: number) =>
+    kn.softirq.add(inst, dev, napi, poll, weight),
+  netif_napi_del: (kn, _i, napi: number) => kn.softirq.del(napi),
+  napi_enable: (kn, _i, napi: number) => kn.softirq.enable(napi),
+  napi_disable: (kn, _i, napi: number) => kn.softirq.disable(napi),
+  napi_schedule: (kn, _i, napi: number) => kn.softirq.schedule(napi),
+  napi_complete_done: (kn, _i, napi: number) => kn.softirq.completeDone(napi),
+  napi_gro_receive: (kn, _i, napi: number, skb: number) => {
+    kn.softirq.napi(napi, "napi_gro_receive");
+    return kn.net.receive(skb);
+  },
+  netif_receive_skb: (kn, _i, skb: number) => kn.net.receive(skb),
+  // skb
+  netdev_alloc_skb: (kn, _i, dev: number, length: number) => {
+    const d = kn.net.device(dev, "netdev_alloc_skb");
+    return kn.skb.alloc(d.owner.heap, dev, length, kn.skb.pad);
+  },
+  napi_alloc_skb: (kn, _i, napi: number, length: number) => {
+    const n = kn.softirq.napi(napi, "napi_alloc_skb");
+    const d = kn.net.device(n.dev, "napi_alloc_skb");
+    return kn.skb.alloc(d.owner.heap, n.dev, length, kn.skb.pad + 2);
+  },
+  dev_kfree_skb_any: (kn, _i, skb: number) => kn.skb.free(skb, "dev_kfree_skb_any"),
+  skb_put: (kn, _i, skb: number, len: number) => kn.skb.put(skb, len),
+  skb_reserve: (kn, _i, skb: number, len: number) => kn.skb.reserve(skb, len),
+  skb_trim: (kn, _i, skb: number, len: number) => kn.skb.trim(skb, len),
+  eth_skb_pad: (kn, _i, skb: number) => kn.skb.pad60(skb),
+  // timers and work
+  timer_setup: (kn, _i, timer: number, fn: number, flags: number) => kn.timers.setup(timer, fn, flags),
+  mod_timer: (kn, inst, timer: number, expires: number) => kn.timers.mod(inst, timer, expires),
+  del_timer_sync: (kn, _i, timer: number) => kn.timers.del(timer),
+  INIT_WORK: (kn, _i, work: number, fn: number) => kn.work.init(work, fn),
+  INIT_DELAYED_WORK: (kn, _i, dwork: number, fn: number) => kn.work.initDelayed(dwork, fn),
+  schedule_work: (kn, inst, work: number) => kn.work.schedule(inst, work, 0),
+  schedule_delayed_work: (kn, inst, dwork: number, delay: number) => kn.work.schedule(inst, dwork, delay),
+  cancel_work_sync: (kn, _i, work: number) => kn.work.cancel(work),
+  cancel_delayed_work_sync: (kn, _i, dwork: number) => kn.work.cancel(dwork),
+  // locks
+  spin_lock_init: (kn, _i, lock: number) => kn.mmu.store32(lock, 0),
+  spin_lock: (kn, _i, lock: number) => kn.spinLock(lock),
+  spin_unlock: (kn, _i, lock: number) => kn.spinUnlock(lock),
+  spin_lock_irqsave: (kn, _i, lock: number) => kn.spinLockIrqsave(lock),
+  spin_unlock_irqrestore: (kn, _i, lock: number, flags: number) => kn.spinUnlockIrqrestore(lock, flags),
+  // delays and time
+  msleep: (kn, _i, ms: number) => kn.msleep(ms),
+  udelay: (kn, _i, us: number) => kn.busyWait(us * 1e3),
+  mdelay: (kn, _i, ms: number) => kn.busyWait(ms * 1e6),
+  jiffies: (kn) => kn.jiffies,
+  // logging
+  printk: (kn, inst, msg: string) => kn.log.write("info", inst.name, msg),
+  netdev_err: (kn, _i, dev: number, msg: string) => kn.log.write("err", kn.net.device(dev, "netdev_err").name || "net_device", msg),
+  netdev_info: (kn, _i, dev: number, msg: string) =>
+    kn.log.write("info", kn.net.device(dev, "netdev_info").name || "net_device", msg),
+  dev_err: (kn, _i, pdev: number, msg: string) => kn.log.write("err", kn.pci.devName(pdev), msg),
+};
+
+/** True if a call with result `r` of a service returning `kind` succeeded (for "acquires ret"). */
+function succeeded(spec: ServiceSpec, r: number): boolean {
+  switch (spec.returns) {
+    case "ptr":
+      return r !== 0;
+    case "dma":
+      return r !== DMA_MAPPING_ERROR;
+    case "errno":
+      return r === 0;
+    default:
+      return true;
+  }
+}
+
+function pick(i: number, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown): number {
+  const v = i === 0 ? a : i === 1 ? b : i === 2 ? c : i === 3 ? d : e;
+  return typeof v === "number" ? v : 0;
+}
+
+/** Apply a spec's ledger effect after an accepted call. */
+export function applyEffect(
+  ledger: Ledger,
+  name: string,
+  spec: ServiceSpec,
+  effect: Effect,
+  r: number,
+  a: unknown,
+  b: unknown,
+  c: unknown,
+  d: unknown,
+  e: unknown,
+): void {
+  if ("acquires" in effect) {
+    if (!succeeded(spec, r)) return;
+    const key = effect.key === "ret" ? r : pick(effect.key, a, b, c, d, e);
+    ledger.acquire(effect.acquires, key, name);
+  } else {
+    const key = pick(effect.key, a, b, c, d, e);
+    if (key !== 0) ledger.release(effect.releases, key);
+  }
+}
+
+/** A native service stub: no checks, direct call, ledger kept, costs charged. */
+function nativeStub(kn: Kernel, inst: DriverInstance, name: ServiceName): (...args: unknown[]) => number {
+  const spec: ServiceSpec = SERVICES[name];
+  const impl = SERVICE_IMPLS[name];
+  const cost = spec.cost;
+  const effect = spec.effect;
+  const clock = kn.machine.clock;
+  const mmu = kn.machine.mmu;
+  const ledger = inst.ledger;
+  const counters = inst.counters;
+  return (a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown): number => {
+    clock.chargeAccesses(mmu, "driver");
+    clock.charge("kernel", cost);
+    counters.serviceCalls++;
+    const r = impl(kn, inst, a, b, c, d, e);
+    const rv = typeof r === "number" ? r : 0;
+    if (effect !== undefined) applyEffect(ledger, name, spec, effect, rv, a, b, c, d, e);
+    clock.chargeAccesses(mmu, "kernel");
+    return rv;
+  };
+}
+
+/** A reusable buffer for memset. */
+const FILL_CHUNK = 4096;
+
+/**
+ * Build the native `k` for `inst`: accessors straight to the kernel MMU (CPL 0, kernel CR3),
+ * port I/O and privileged instructions on the CPU, and a stub per service.
+ */
+export function bindNative(kn: Kernel, inst: DriverInstance): KernelApi {
+  const mmu = kn.machine.mmu;
+  const cpu = kn.machine.cpu;
+  const fill = new Uint8Array(FILL_CHUNK);
+  const api: Record<string, unknown> = {
+    load8: (p: number) => mmu.load8(p),
+    load16: (p: number) => mmu.load16(p),
+    load32: (p: number) => mmu.load32(p),
+    load64: (p: number) => mmu.load64(p),
+    loadPtr: (p: number) => mmu.loadPtr(p),
+    store8: (p: number, v: number) => mmu.store8(p, v),
+    store16: (p: number, v: number) => mmu.store16(p, v),
+    store32: (p: number, v: number) => mmu.store32(p, v),
+    store64: (p: number, v: number) => mmu.store64(p, v),
+    storePtr: (p: number, v: number) => mmu.storePtr(p, v),
+    readBytes: (p: number, dst: Uint8Array, off?: number, len?: number) => mmu.readBytes(p, dst, off, len),
+    writeBytes: (p: number, src: Uint8Array, off?: number, len?: number) => mmu.writeBytes(p, src, off, len),
+    memcpy: (dst: number, src: number, len: number) => {
+      if (len > 0) mmu.copy(dst, src, len);
+    },
+    memset: (dst: number, byte: number, len: number) => {
+      fill.fill(byte & 0xff);
+      for (let off = 0; off < len; off += FILL_CHUNK) mmu.writeBytes(dst + off, fill, 0, Math.min(FILL_CHUNK, len - off));
+    },
+    readl: (p: number) => mmu.load32(p),
+    readw: (p: number) => mmu.load16(p),
+    readb: (p: number) => mmu.load8(p),
+    writel: (v: number, p: number) => mmu.store32(p, v),
+    writew: (v: number, p: number) => mmu.store16(p, v),
+    writeb: (v: number, p: number) => mmu.store8(p, v),
+    inl: (port: number) => cpu.in(port, 4),
+    inw: (port: number) => cpu.in(port, 2),
+    inb: (port: number) => cpu.in(port, 1),
+    outl: (v: number, port: number) => cpu.out(port, 4, v),
+    outw: (v: number, port: number) => cpu.out(port, 2, v),
+    outb: (v: number, port: number) => cpu.out(port, 1, v),
+    arch: {
+      cli: () => cpu.cli(),
+      sti: () => cpu.sti(),
+      hlt: () => cpu.hlt(),
+      read_cr3: () => cpu.movFromCr(3),
+      write_cr3: (v: number) => cpu.movToCr(3, v),
+      wrmsr: (msr: number, v: number) => cpu.wrmsr(msr, v),
+      invlpg: (p: number) => cpu.invlpg(p),
+    },
+    fn: (name: string) => inst.fn(name),
+  };
+  for (const name of Object.keys(SERVICES) as ServiceName[]) api[name] = nativeStub(kn, inst, name);
+  return api as unknown as KernelApi;
+}

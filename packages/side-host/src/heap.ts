@@ -1,0 +1,220 @@
+/**
+ * The kernel heap: size classes for small blocks (slabs of one page each, as SLUB's kmalloc-N
+ * caches) and page runs for large ones. It sits over a `PageSource`: the kernel's heap takes
+ * physically contiguous frames seen through the direct map; a driver domain's private pool
+ * (isolated mode) takes pages mapped in the domain's own region. Every block has an owner (0 =
+ * the kernel, else a driver instance id) and a kind, so that freeing twice, freeing what is not
+ * a block, freeing someone else's block or freeing with the wrong service is a precise
+ * `KernelBug`.
+ */
+import { KernelBug, hexAddr } from "./errors.js";
+import { FREED_HISTORY, KMALLOC_MIN, KMALLOC_SLAB_MAX } from "./limits.js";
+
+const PAGE = 4096;
+
+/** Where a heap gets its pages. */
+export interface PageSource {
+  /** `count` zeroed, physically contiguous pages; returns the first linear address, or 0 when out of memory. */
+  allocPages(count: number): number;
+  /** Give back pages obtained from allocPages (same first address and count). */
+  freePages(va: number, count: number): void;
+  /** Physical address of linear address `va` inside pages handed out by this source. */
+  physical(va: number): number;
+  /** True if `va` lies in the linear range this source hands out. */
+  contains(va: number): boolean;
+}
+
+/** Memory the heap zeroes blocks in (PhysicalMemory satisfies it). */
+export interface ZeroableMemory {
+  fill(pa: number, length: number, byte: number): void;
+}
+
+/** Kinds of block; freeing with the service of another kind is a bug. */
+export type BlockKind = "kmalloc" | "coherent" | "skb" | "kernel";
+
+/** One live block. */
+export interface HeapBlock {
+  readonly va: number;
+  /** Bytes asked for. */
+  readonly size: number;
+  /** Bytes reserved (the size class, or whole pages). */
+  readonly capacity: number;
+  readonly kind: BlockKind;
+  readonly owner: number;
+  /** Pages of a page run; 0 for a slab block. */
+  readonly pages: number;
+}
+
+interface Slab {
+  readonly va: number;
+  readonly blockSize: number;
+  readonly classIndex: number;
+  readonly free: number[];
+  inUse: number;
+}
+
+/** Figures for tests and reports. */
+export interface HeapStats {
+  blocks: number;
+  bytesInUse: number;
+  slabPages: number;
+  runPages: number;
+}
+
+/** Size classes 16, 32, ... KMALLOC_SLAB_MAX. */
+const CLASSES: number[] = [];
+for (let s = KMALLOC_MIN; s <= KMALLOC_SLAB_MAX; s *= 2) CLASSES.push(s);
+
+function classOf(size: number): number {
+  for (let i = 0; i < CLASSES.length; i++) if (size <= CLASSES[i]) return i;
+  return -1;
+}
+
+/** The allocator. One per kernel, and later one per driver domain pool. */
+export class Heap {
+  private readonly blocks = new Map<number, HeapBlock>();
+  private readonly slabs = new Map<number, Slab>();
+  private readonly partial: Slab[][] = CLASSES.map(() => []);
+  private readonly freed = new Set<number>();
+  private bytes = 0;
+  private runPages = 0;
+
+  /**
+   * `source` supplies pages, `memory` is where blocks are zeroed, `ownerName` names an owner
+   * id in error messages.
+   */
+  constructor(
+    readonly source: PageSource,
+    private readonly memory: ZeroableMemory,
+    private readonly ownerName: (owner: number) => string = (o) => (o === 0 ? "the kernel" : `driver #${o}`),
+  ) {}
+
+  /**
+   * Allocate `size` bytes for `owner`. Blocks up to KMALLOC_SLAB_MAX come from slabs (aligned
+   * to their size class), larger ones are whole pages. `zero` clears the block. Returns the
+   * linear address, or 0 when out of memory. Throws RangeError for a size that is not a
+   * positive integer.
+   */
+  alloc(size: number, owner: number, zero: boolean, kind: BlockKind = "kmalloc"): number {
+    if (!Number.isInteger(size) || size <= 0) throw new RangeError(`Heap.alloc: size ${String(size)} is not a positive integer`);
+    const c = classOf(size);
+    if (c < 0) return this.allocRun(size, owner, kind);
+    let slab = this.partial[c].at(-1);
+    if (slab === undefined) {
+      const va = this.source.allocPages(1);
+      if (va === 0) return 0;
+      const blockSize = CLASSES[c];
+      const free: number[] = [];
+      for (let off = PAGE - blockSize; off >= 0; off -= blockSize) free.push(va + off);
+      slab = { va, blockSize, classIndex: c, free, inUse: 0 };
+      this.slabs.set(va, slab);
+      this.partial[c].push(slab);
+    }
+    const va = slab.free.pop()!;
+    slab.inUse++;
+    if (slab.free.length === 0) this.partial[c].pop();
+    if (zero) this.memory.fill(this.source.physical(va), slab.blockSize, 0);
+    this.record({ va, size, capacity: slab.blockSize, kind, owner, pages: 0 });
+    return va;
+  }
+
+  /**
+   * Allocate whole pages (page-aligned, physically contiguous, zeroed) for `owner`: large
+   * kmallocs and DMA-coherent buffers. Returns the linear address or 0 when out of memory.
+   */
+  allocRun(size: number, owner: number, kind: BlockKind): number {
+    if (!Number.isInteger(size) || size <= 0) throw new RangeError(`Heap.allocRun: size ${String(size)} is not a positive integer`);
+    const pages = Math.ceil(size / PAGE);
+    const va = this.source.allocPages(pages);
+    if (va === 0) return 0;
+    this.runPages += pages;
+    this.record({ va, size, capacity: pages * PAGE, kind, owner, pages });
+    return va;
+  }
+
+  private record(block: HeapBlock): void {
+    this.blocks.set(block.va, block);
+    this.freed.delete(block.va);
+    this.bytes += block.capacity;
+  }
+
+  /**
+   * Free the block at `va` on behalf of `owner` through `service`, expecting `kind`. Returns the
+   * freed block. Throws KernelBug naming the address when it was already freed, is not the
+   * start of a block, belongs to another owner, or is of another kind.
+   */
+  free(va: number, owner: number, service: string, kind: BlockKind = "kmalloc"): HeapBlock {
+    const block = this.blocks.get(va);
+    if (block === undefined) {
+      if (this.freed.has(va)) throw new KernelBug(service, va, `double free of ${hexAddr(va)}`);
+      throw new KernelBug(service, va, `${hexAddr(va)} is not an allocated block (${this.describe(va)})`);
+    }
+    if (block.owner !== owner) {
+      throw new KernelBug(
+        service,
+        va,
+        `block ${hexAddr(va)} belongs to ${this.ownerName(block.owner)}, not ${this.ownerName(owner)}`,
+      );
+    }
+    if (block.kind !== kind) {
+      throw new KernelBug(service, va, `block ${hexAddr(va)} is a ${block.kind} block, not ${kind}`);
+    }
+    this.release(block);
+    return block;
+  }
+
+  private release(block: HeapBlock): void {
+    this.blocks.delete(block.va);
+    this.bytes -= block.capacity;
+    this.freed.add(block.va);
+    if (this.freed.size > FREED_HISTORY) this.freed.delete(this.freed.values().next().value as number);
+    if (block.pages > 0) {
+      this.runPages -= block.pages;
+      this.source.freePages(block.va, block.pages);
+      return;
+    }
+    const slab = this.slabs.get(block.va - (block.va % PAGE))!;
+    if (slab.free.length === 0) this.partial[slab.classIndex].push(slab);
+    slab.free.push(block.va);
+    slab.inUse--;
+    if (slab.inUse === 0) {
+      const list = this.partial[slab.classIndex];
+      list.splice(list.indexOf(slab), 1);
+      this.slabs.delete(slab.va);
+      this.source.freePages(slab.va, 1);
+    }
+  }
+
+  private describe(va: number): string {
+    const slab = this.slabs.get(va - (va % PAGE));
+    if (slab !== undefined) return `inside a kmalloc-${slab.blockSize} slab, not at a live block's start`;
+    for (const b of this.blocks.values()) {
+      if (b.pages > 0 && va > b.va && va < b.va + b.capacity) return `inside the block at ${hexAddr(b.va)}`;
+    }
+    return this.source.contains(va) ? "no block here" : "not a heap address";
+  }
+
+  /** The live block starting at `va`, if any. */
+  lookup(va: number): HeapBlock | undefined {
+    return this.blocks.get(va);
+  }
+
+  /** Every live block of `owner` (for cleanup after a driver fault and for leak reports). */
+  blocksOf(owner: number): HeapBlock[] {
+    const out: HeapBlock[] = [];
+    for (const b of this.blocks.values()) if (b.owner === owner) out.push(b);
+    return out;
+  }
+
+  /** Free every block of `owner` regardless of kind; returns how many. */
+  freeAllOf(owner: number): number {
+    const list = this.blocksOf(owner);
+    for (const b of list) this.release(b);
+    return list.length;
+  }
+
+  /** Current figures. */
+  get stats(): HeapStats {
+    return { blocks: this.blocks.size, bytesInUse: this.bytes, slabPages: this.slabs.size, runPages: this.runPages };
+  }
+}
