@@ -1,1 +1,32 @@
-console.log("side-kernel demo: nothing to show yet");
+/**
+ * side-kernel demo CLI: `bun src/main.ts [command]`. Commands dispatch through a table (add
+ * new ones there); an unknown command prints usage on stderr and exits with code 2.
+ */
+import { pagingCommand } from "./commands/paging.js";
+
+/** Command table: name -> [one-line description, handler returning the exit code]. */
+export const COMMANDS: Record<string, [string, () => number]> = {
+  paging: [
+    "address space with kernel and driver regions, accesses at CPL 0 and 3, #PF codes, TLB stats",
+    pagingCommand,
+  ],
+};
+
+/** Usage text listing every command. */
+export function usage(): string {
+  const lines = Object.entries(COMMANDS).map(([name, [desc]]) => `  ${name.padEnd(10)} ${desc}`);
+  return `usage: bun src/main.ts [command]\n\ncommands (default: paging):\n${lines.join("\n")}`;
+}
+
+/** Runs the command named in `argv` (default "paging"); returns the exit code. */
+export function main(argv: string[]): number {
+  const name = argv[0] ?? "paging";
+  const entry = COMMANDS[name];
+  if (entry === undefined) {
+    console.error(`unknown command: ${name}\n${usage()}`);
+    return 2;
+  }
+  return entry[1]();
+}
+
+if (import.meta.main) process.exit(main(process.argv.slice(2)));

@@ -14,7 +14,6 @@ const HOT_PAGES = 16;
 /** Pages touched by the TLB-miss loop: more than the STLB holds (1536) so every load walks. */
 const MISS_PAGES = 4096;
 
-
 const json = process.argv.includes("--json");
 
 const memory = new PhysicalMemory(64 * 1024 * 1024);

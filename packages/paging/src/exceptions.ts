@@ -129,7 +129,10 @@ export function describePageFaultCode(code: number): string {
         ? "user instruction fetch from a supervisor or execute-disabled page"
         : "supervisor instruction fetch from an execute-disabled or (SMEP) user page";
   else if ((code & PF_USER) !== 0)
-    text = (code & PF_WRITE) !== 0 ? "user write to a read-only or supervisor page" : "user read of a supervisor page";
+    text =
+      (code & PF_WRITE) !== 0
+        ? "user write to a read-only or supervisor page"
+        : "user read of a supervisor page";
   else
     text =
       (code & PF_WRITE) !== 0

@@ -49,7 +49,12 @@ export class FrameAllocator {
   constructor(memory: PhysicalMemory, options: FrameAllocatorOptions = {}) {
     const base = options.base ?? 0;
     const limit = options.limit ?? memory.size;
-    if (!Number.isInteger(base) || !Number.isInteger(limit) || base % PAGE_SIZE !== 0 || limit % PAGE_SIZE !== 0) {
+    if (
+      !Number.isInteger(base) ||
+      !Number.isInteger(limit) ||
+      base % PAGE_SIZE !== 0 ||
+      limit % PAGE_SIZE !== 0
+    ) {
       throw new RangeError(
         `frame range [${formatPhysical(base)}, ${formatPhysical(limit)}) must be integers aligned to ${PAGE_SIZE}`,
       );
@@ -176,7 +181,8 @@ export class FrameAllocator {
   private release(i: number, pa: number): void {
     const s = this.state[i];
     if (s === FREED) throw new FrameAllocatorError(`double free of frame ${formatPhysical(pa)}`);
-    if (s === NEVER_ALLOCATED) throw new FrameAllocatorError(`free of frame ${formatPhysical(pa)}, which was never allocated`);
+    if (s === NEVER_ALLOCATED)
+      throw new FrameAllocatorError(`free of frame ${formatPhysical(pa)}, which was never allocated`);
     this.state[i] = FREED;
   }
 }

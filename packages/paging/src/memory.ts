@@ -66,19 +66,19 @@ export class PhysicalMemory {
 
   /** Reads the byte at `pa`. Throws RangeError when out of range. */
   read8(pa: number): number {
-    if ((pa >>> 0) !== pa || pa >= this.size) this.outOfRange(pa, 1);
+    if (pa >>> 0 !== pa || pa >= this.size) this.outOfRange(pa, 1);
     return this.u8[pa];
   }
 
   /** Reads the little-endian 16-bit value at `pa` (any alignment). Throws RangeError when out of range. */
   read16(pa: number): number {
-    if ((pa >>> 0) !== pa || pa + 2 > this.size) this.outOfRange(pa, 2);
+    if (pa >>> 0 !== pa || pa + 2 > this.size) this.outOfRange(pa, 2);
     return this.view.getUint16(pa, true);
   }
 
   /** Reads the little-endian unsigned 32-bit value at `pa` (any alignment). Throws RangeError when out of range. */
   read32(pa: number): number {
-    if ((pa >>> 0) !== pa || pa + 4 > this.size) this.outOfRange(pa, 4);
+    if (pa >>> 0 !== pa || pa + 4 > this.size) this.outOfRange(pa, 4);
     return (pa & 3) === 0 ? this.u32[pa >>> 2] : this.view.getUint32(pa, true);
   }
 
@@ -87,31 +87,31 @@ export class PhysicalMemory {
    * Throws RangeError when out of range.
    */
   read64(pa: number): number {
-    if ((pa >>> 0) !== pa || pa + 8 > this.size) this.outOfRange(pa, 8);
+    if (pa >>> 0 !== pa || pa + 8 > this.size) this.outOfRange(pa, 8);
     return this.view.getUint32(pa + 4, true) * TWO_32 + this.view.getUint32(pa, true);
   }
 
   /** Reads the 64-bit value at `pa` as its exact 32-bit halves. Throws RangeError when out of range. */
   read64Parts(pa: number): U64Parts {
-    if ((pa >>> 0) !== pa || pa + 8 > this.size) this.outOfRange(pa, 8);
+    if (pa >>> 0 !== pa || pa + 8 > this.size) this.outOfRange(pa, 8);
     return { lo: this.view.getUint32(pa, true), hi: this.view.getUint32(pa + 4, true) };
   }
 
   /** Writes the low 8 bits of `value` at `pa`. Throws RangeError when out of range. */
   write8(pa: number, value: number): void {
-    if ((pa >>> 0) !== pa || pa >= this.size) this.outOfRange(pa, 1);
+    if (pa >>> 0 !== pa || pa >= this.size) this.outOfRange(pa, 1);
     this.u8[pa] = value;
   }
 
   /** Writes the low 16 bits of `value` at `pa`, little-endian. Throws RangeError when out of range. */
   write16(pa: number, value: number): void {
-    if ((pa >>> 0) !== pa || pa + 2 > this.size) this.outOfRange(pa, 2);
+    if (pa >>> 0 !== pa || pa + 2 > this.size) this.outOfRange(pa, 2);
     this.view.setUint16(pa, value, true);
   }
 
   /** Writes the low 32 bits of `value` at `pa`, little-endian. Throws RangeError when out of range. */
   write32(pa: number, value: number): void {
-    if ((pa >>> 0) !== pa || pa + 4 > this.size) this.outOfRange(pa, 4);
+    if (pa >>> 0 !== pa || pa + 4 > this.size) this.outOfRange(pa, 4);
     if ((pa & 3) === 0) this.u32[pa >>> 2] = value;
     else this.view.setUint32(pa, value >>> 0, true);
   }
@@ -122,9 +122,11 @@ export class PhysicalMemory {
    * Throws RangeError when out of range or when `value` is not such an integer.
    */
   write64(pa: number, value: number): void {
-    if ((pa >>> 0) !== pa || pa + 8 > this.size) this.outOfRange(pa, 8);
+    if (pa >>> 0 !== pa || pa + 8 > this.size) this.outOfRange(pa, 8);
     if (!(value >= 0 && value < TWO_64) || value % 1 !== 0) {
-      throw new RangeError(`write64 value ${String(value)} at ${formatPhysical(pa)} is not an integer in [0, 2^64)`);
+      throw new RangeError(
+        `write64 value ${String(value)} at ${formatPhysical(pa)} is not an integer in [0, 2^64)`,
+      );
     }
     this.view.setUint32(pa, value >>> 0, true);
     this.view.setUint32(pa + 4, Math.floor(value / TWO_32) >>> 0, true);
@@ -132,7 +134,7 @@ export class PhysicalMemory {
 
   /** Writes a 64-bit value given as its 32-bit halves. Throws RangeError when out of range. */
   write64Parts(pa: number, lo: number, hi: number): void {
-    if ((pa >>> 0) !== pa || pa + 8 > this.size) this.outOfRange(pa, 8);
+    if (pa >>> 0 !== pa || pa + 8 > this.size) this.outOfRange(pa, 8);
     this.view.setUint32(pa, lo >>> 0, true);
     this.view.setUint32(pa + 4, hi >>> 0, true);
   }

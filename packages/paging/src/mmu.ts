@@ -9,7 +9,16 @@
  * D bit is set. It is cleared on every TLB invalidation, control-register write, CPL or AC
  * change, so it never grants more than the TLB entry it was copied from.
  */
-import { AccessBudgetExceeded, GeneralProtection, PageFault, PF_INSTR, PF_PROT, PF_RSVD, PF_USER, PF_WRITE } from "./exceptions.js";
+import {
+  AccessBudgetExceeded,
+  GeneralProtection,
+  PageFault,
+  PF_INSTR,
+  PF_PROT,
+  PF_RSVD,
+  PF_USER,
+  PF_WRITE,
+} from "./exceptions.js";
 import {
   ENTRY_SIZE,
   formatLinear,
@@ -23,7 +32,7 @@ import {
   type PageSize,
   tableIndex,
 } from "./layout.js";
-import { FAST_PATH_ENTRIES, DEFAULT_MAX_PHYS_ADDR_BITS } from "./limits.js";
+import { DEFAULT_MAX_PHYS_ADDR_BITS, FAST_PATH_ENTRIES } from "./limits.js";
 import { checkHostRange, type PhysicalMemory } from "./memory.js";
 import {
   entryAddress,
@@ -61,7 +70,15 @@ import {
   EFER_NXE,
   EFER_SCE,
 } from "./regs.js";
-import { TLB_DIRTY, TLB_NO_EXECUTE, TLB_USER, TLB_WRITABLE, Tlb, type FastHitSource, type TlbListener } from "./tlb.js";
+import {
+  type FastHitSource,
+  TLB_DIRTY,
+  TLB_NO_EXECUTE,
+  TLB_USER,
+  TLB_WRITABLE,
+  Tlb,
+  type TlbListener,
+} from "./tlb.js";
 
 /** Kinds of memory access. */
 export const Access = { Read: 0, Write: 1, Fetch: 2 } as const;
@@ -194,7 +211,8 @@ export class Mmu implements TlbListener, FastHitSource {
     return this._cpl;
   }
   set cpl(value: number) {
-    if (value !== 0 && value !== 1 && value !== 2 && value !== 3) throw new RangeError(`CPL ${String(value)} is not 0..3`);
+    if (value !== 0 && value !== 1 && value !== 2 && value !== 3)
+      throw new RangeError(`CPL ${String(value)} is not 0..3`);
     if (value !== this._cpl) {
       this._cpl = value;
       this.tlbInvalidated();
@@ -248,7 +266,8 @@ export class Mmu implements TlbListener, FastHitSource {
     return this.budgetInfinite ? Number.POSITIVE_INFINITY : this.budget[0];
   }
   set accessBudget(value: number) {
-    if (typeof value !== "number" || Number.isNaN(value)) throw new RangeError(`access budget ${String(value)} is not a number`);
+    if (typeof value !== "number" || Number.isNaN(value))
+      throw new RangeError(`access budget ${String(value)} is not a number`);
     this.accessBase = this.accesses;
     this.budgetInfinite = value >= INFINITE_BUDGET;
     this.budgetStart = this.budgetInfinite ? INFINITE_BUDGET : value;
@@ -285,7 +304,9 @@ export class Mmu implements TlbListener, FastHitSource {
   /** Returns `value` as an unsigned 32-bit number; a signed int32 (e.g. `CR0_PE | CR0_PG`) is accepted. */
   private checkRegValue(name: string, value: number): number {
     if (!Number.isInteger(value) || value < -(2 ** 31) || value >= TWO_32) {
-      throw new GeneralProtection(`${name} value ${String(value)} is not a 32-bit integer (upper bits are reserved)`);
+      throw new GeneralProtection(
+        `${name} value ${String(value)} is not a 32-bit integer (upper bits are reserved)`,
+      );
     }
     return value >>> 0;
   }
@@ -297,7 +318,9 @@ export class Mmu implements TlbListener, FastHitSource {
   writeCr0(value: number): void {
     value = this.checkRegValue("CR0", value);
     if ((value & CR0_PG) === 0 || (value & CR0_PE) === 0) {
-      throw new GeneralProtection(`CR0 value ${hex(value)} clears PG or PE, leaving IA-32e mode, which is not modelled`);
+      throw new GeneralProtection(
+        `CR0 value ${hex(value)} clears PG or PE, leaving IA-32e mode, which is not modelled`,
+      );
     }
     this._cr0 = value;
     this.tlbInvalidated();
@@ -311,11 +334,17 @@ export class Mmu implements TlbListener, FastHitSource {
    * or noFlush is set with PCIDE=0 (bit 63 is reserved then).
    */
   writeCr3(value: number, noFlush = false): void {
-    if (!Number.isInteger(value) || value < 0 || value >= 2 ** 52 || (Math.floor(value / TWO_32) & this.hiMask) !== 0) {
+    if (
+      !Number.isInteger(value) ||
+      value < 0 ||
+      value >= 2 ** 52 ||
+      (Math.floor(value / TWO_32) & this.hiMask) !== 0
+    ) {
       throw new GeneralProtection(`CR3 value ${String(value)} sets reserved bits (at or above MAXPHYADDR)`);
     }
     const pcide = (this._cr4 & CR4_PCIDE) !== 0;
-    if (noFlush && !pcide) throw new GeneralProtection("MOV to CR3 with bit 63 (no-flush) set while CR4.PCIDE=0");
+    if (noFlush && !pcide)
+      throw new GeneralProtection("MOV to CR3 with bit 63 (no-flush) set while CR4.PCIDE=0");
     this._cr3 = value;
     this.pcid = pcide ? value & CR3_PCID_MASK : 0;
     if (!noFlush) this.tlb.flushPcid(this.pcid, { keepGlobal: true });
@@ -331,13 +360,17 @@ export class Mmu implements TlbListener, FastHitSource {
   writeCr4(value: number): void {
     value = this.checkRegValue("CR4", value);
     if ((value & ~CR4_KNOWN_BITS) !== 0) {
-      throw new GeneralProtection(`CR4 value ${hex(value)} sets reserved or unmodelled bits ${hex((value & ~CR4_KNOWN_BITS) >>> 0)}`);
+      throw new GeneralProtection(
+        `CR4 value ${hex(value)} sets reserved or unmodelled bits ${hex((value & ~CR4_KNOWN_BITS) >>> 0)}`,
+      );
     }
     if ((value & CR4_PAE) === 0) throw new GeneralProtection("CR4.PAE cleared in IA-32e mode");
     const old = this._cr4;
     const pcideOn = (value & CR4_PCIDE) !== 0;
     if (pcideOn && (old & CR4_PCIDE) === 0 && (this._cr3 & CR3_PCID_MASK) !== 0) {
-      throw new GeneralProtection(`CR4.PCIDE set while CR3[11:0] = ${hex(this._cr3 & CR3_PCID_MASK)} is not 0`);
+      throw new GeneralProtection(
+        `CR4.PCIDE set while CR3[11:0] = ${hex(this._cr3 & CR3_PCID_MASK)} is not 0`,
+      );
     }
     const changed = old ^ value;
     this._cr4 = value;
@@ -356,7 +389,8 @@ export class Mmu implements TlbListener, FastHitSource {
    */
   writeEfer(value: number): void {
     value = this.checkRegValue("EFER", value);
-    if ((value & ~KNOWN_EFER) !== 0) throw new GeneralProtection(`EFER value ${hex(value)} sets reserved bits`);
+    if ((value & ~KNOWN_EFER) !== 0)
+      throw new GeneralProtection(`EFER value ${hex(value)} sets reserved bits`);
     if ((value & EFER_LME) === 0) throw new GeneralProtection("EFER.LME cleared while paging is on");
     const next = (value & ~EFER_LMA) | (this._efer & EFER_LMA);
     if (((next ^ this._efer) & EFER_NXE) !== 0) this.tlb.flushAll({ keepGlobal: false });
@@ -377,8 +411,10 @@ export class Mmu implements TlbListener, FastHitSource {
    * CR4.PCIDE=0, type 0/1 with a PCID other than 0.
    */
   invpcid(type: number, pcid: number, va = 0): void {
-    if (type !== 0 && type !== 1 && type !== 2 && type !== 3) throw new GeneralProtection(`INVPCID type ${String(type)} is not 0..3`);
-    if (!Number.isInteger(pcid) || pcid < 0 || pcid > CR3_PCID_MASK) throw new GeneralProtection(`INVPCID PCID ${String(pcid)} is not 0..4095`);
+    if (type !== 0 && type !== 1 && type !== 2 && type !== 3)
+      throw new GeneralProtection(`INVPCID type ${String(type)} is not 0..3`);
+    if (!Number.isInteger(pcid) || pcid < 0 || pcid > CR3_PCID_MASK)
+      throw new GeneralProtection(`INVPCID PCID ${String(pcid)} is not 0..4095`);
     if ((this._cr4 & CR4_PCIDE) === 0 && type <= 1 && pcid !== 0) {
       throw new GeneralProtection(`INVPCID type ${type} for PCID ${pcid} while CR4.PCIDE=0`);
     }
@@ -405,7 +441,8 @@ export class Mmu implements TlbListener, FastHitSource {
    * exact error code for not-present, reserved-bit and rights violations.
    */
   translate(va: number, access: Access, options?: TranslateOptions): number {
-    if (access !== 0 && access !== 1 && access !== 2) throw new RangeError(`access kind ${String(access)} is not Read, Write or Fetch`);
+    if (access !== 0 && access !== 1 && access !== 2)
+      throw new RangeError(`access kind ${String(access)} is not Read, Write or Fetch`);
     const implicit = options?.implicitSupervisor === true;
     return this.translateCore(va, access, implicit);
   }
@@ -648,7 +685,8 @@ export class Mmu implements TlbListener, FastHitSource {
     if (--this.budget[0] < 0) this.overBudget(va);
     const off = va & PAGE_MASK;
     const i = (va >>> 12) & FAST_MASK;
-    if (this.rTag[i] === va - off && off <= PAGE_SIZE - 2) return this.view.getUint16(this.rWord[i] * 4 + off, true);
+    if (this.rTag[i] === va - off && off <= PAGE_SIZE - 2)
+      return this.view.getUint16(this.rWord[i] * 4 + off, true);
     this.slowRead(va, 2);
     return this.partLo;
   }
@@ -746,7 +784,9 @@ export class Mmu implements TlbListener, FastHitSource {
    */
   store64(va: number, value: number): void {
     if (!(value >= 0 && value < TWO_64) || value % 1 !== 0) {
-      throw new RangeError(`store64 value ${String(value)} at ${formatLinear(va)} is not an integer in [0, 2^64)`);
+      throw new RangeError(
+        `store64 value ${String(value)} at ${formatLinear(va)} is not an integer in [0, 2^64)`,
+      );
     }
     this.storeParts(va, value >>> 0, Math.floor(value / TWO_32) >>> 0);
   }
@@ -756,7 +796,8 @@ export class Mmu implements TlbListener, FastHitSource {
    * Throws #GP(0) if `ptr` is not an integer in [0, 2^48), otherwise like load8.
    */
   storePtr(va: number, ptr: number): void {
-    if (!isLinearAddress(ptr)) throw new GeneralProtection(`non-canonical pointer ${formatLinear(ptr)} stored at ${formatLinear(va)}`);
+    if (!isLinearAddress(ptr))
+      throw new GeneralProtection(`non-canonical pointer ${formatLinear(ptr)} stored at ${formatLinear(va)}`);
     let hi = Math.floor(ptr / TWO_32);
     if (ptr >= KERNEL_HALF_START) hi = (hi | SIGN_EXTENSION_HI) >>> 0;
     this.storeParts(va, ptr >>> 0, hi);
@@ -822,8 +863,10 @@ export class Mmu implements TlbListener, FastHitSource {
    * a bad length, otherwise like readBytes / writeBytes.
    */
   copy(dstVa: number, srcVa: number, length: number): void {
-    if (!Number.isInteger(length) || length < 0) throw new RangeError(`copy length ${String(length)} is not a non-negative integer`);
-    if (this.scratch.length < length) this.scratch = new Uint8Array(Math.max(length, this.scratch.length * 2));
+    if (!Number.isInteger(length) || length < 0)
+      throw new RangeError(`copy length ${String(length)} is not a non-negative integer`);
+    if (this.scratch.length < length)
+      this.scratch = new Uint8Array(Math.max(length, this.scratch.length * 2));
     this.readBytes(srcVa, this.scratch, 0, length);
     this.writeBytes(dstVa, this.scratch, 0, length);
   }

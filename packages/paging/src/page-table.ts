@@ -18,8 +18,8 @@ import {
   LARGE_PAGE_SIZE,
   LEVEL_SHIFTS,
   PAGE_SIZE,
-  PHYSICAL_ADDRESS_LIMIT,
   type PageSize,
+  PHYSICAL_ADDRESS_LIMIT,
   tableIndex,
 } from "./layout.js";
 import { DEFAULT_MAX_PHYS_ADDR_BITS } from "./limits.js";
@@ -30,10 +30,9 @@ import {
   entryAddress,
   flagBitsHi,
   flagBitsLo,
-  PK_MASK_HI,
   type PageFlags,
+  PK_MASK_HI,
   PTE_A,
-  PTE_ADDR_HI_MASK,
   PTE_ADDR_LO_MASK,
   PTE_D,
   PTE_P,
@@ -113,7 +112,11 @@ function registryOf(memory: PhysicalMemory): Map<number, TableInfo> {
 }
 
 const LEVEL_NAMES = ["PML4", "PDPT", "PD", "PT"];
-const SIZE_NAMES: Record<number, string> = { [PAGE_SIZE]: "4 KiB", [LARGE_PAGE_SIZE]: "2 MiB", [HUGE_PAGE_SIZE]: "1 GiB" };
+const SIZE_NAMES: Record<number, string> = {
+  [PAGE_SIZE]: "4 KiB",
+  [LARGE_PAGE_SIZE]: "2 MiB",
+  [HUGE_PAGE_SIZE]: "1 GiB",
+};
 
 function leafLevelOf(size: number): number {
   if (size === PAGE_SIZE) return 3;
@@ -149,7 +152,8 @@ export class AddressSpace {
    * Error if `frames` manages another memory.
    */
   constructor(memory: PhysicalMemory, frames: FrameAllocator, options: AddressSpaceOptions = {}) {
-    if (frames.memory !== memory) throw new Error("AddressSpace: the frame allocator manages a different memory");
+    if (frames.memory !== memory)
+      throw new Error("AddressSpace: the frame allocator manages a different memory");
     this.memory = memory;
     this.frames = frames;
     this.hiMask = reservedHiMask(options.maxPhysAddrBits ?? DEFAULT_MAX_PHYS_ADDR_BITS);
@@ -209,10 +213,14 @@ export class AddressSpace {
     const leaf = leafLevelOf(size);
     if (leaf < 0) throw new RangeError(`map: size ${String(size)} is not 4096, 2 MiB or 1 GiB`);
     if (!isLinearAddress(va) || va % size !== 0) {
-      throw new RangeError(`map: linear address ${formatLinear(va)} is not a linear address aligned to ${SIZE_NAMES[size]}`);
+      throw new RangeError(
+        `map: linear address ${formatLinear(va)} is not a linear address aligned to ${SIZE_NAMES[size]}`,
+      );
     }
     if (!Number.isInteger(pa) || pa < 0 || pa >= PHYSICAL_ADDRESS_LIMIT || pa % size !== 0) {
-      throw new RangeError(`map: physical address ${formatPhysical(pa)} is not below 2^52 and aligned to ${SIZE_NAMES[size]}`);
+      throw new RangeError(
+        `map: physical address ${formatPhysical(pa)} is not below 2^52 and aligned to ${SIZE_NAMES[size]}`,
+      );
     }
     const entry = encodeLeaf(pa, leaf !== 3, flags);
     let inter = PTE_P;
@@ -250,7 +258,8 @@ export class AddressSpace {
    * pages. Throws as `map` does; on error the pages mapped so far by this call are unmapped again.
    */
   mapRange(va: number, pa: number, length: number, flags: PageFlags = {}, options: MapOptions = {}): void {
-    if (!Number.isInteger(length) || length <= 0) throw new RangeError(`mapRange: length ${String(length)} must be a positive integer`);
+    if (!Number.isInteger(length) || length <= 0)
+      throw new RangeError(`mapRange: length ${String(length)} must be a positive integer`);
     const pages = Math.ceil(length / PAGE_SIZE);
     let k = 0;
     try {
@@ -269,7 +278,8 @@ export class AddressSpace {
     for (let level = 0; level < 4; level++) {
       const i = tableIndex(va, level);
       const lo = this.lo(table, i);
-      if ((lo & PTE_P) === 0) throw new Error(`${op}: ${formatLinear(va)} is not mapped (no ${LEVEL_NAMES[level]} entry)`);
+      if ((lo & PTE_P) === 0)
+        throw new Error(`${op}: ${formatLinear(va)} is not mapped (no ${LEVEL_NAMES[level]} entry)`);
       if (level === 3 || ((lo & PTE_PS) !== 0 && level > 0)) {
         const size = sizeAtLevel(level);
         if (va % size !== 0) {
@@ -399,7 +409,15 @@ export class AddressSpace {
       }
       const next = entryAddress(lo, hi);
       if (next + PAGE_SIZE > this.memory.size) {
-        out.problems.push({ level, tablePa: table, index: i, va, lo, hi, reason: "points to a table outside memory" });
+        out.problems.push({
+          level,
+          tablePa: table,
+          index: i,
+          va,
+          lo,
+          hi,
+          reason: "points to a table outside memory",
+        });
         continue;
       }
       this.auditTable(next, level + 1, va, out);
@@ -445,7 +463,12 @@ export class AddressSpace {
    * copies as is. Throws RangeError for bad slots, Error when a source slot is not present
    * (preallocate it first) or a destination slot already points to a different table.
    */
-  shareRootEntries(from: AddressSpace, firstIndex: number, count: number, options: { user?: boolean } = {}): void {
+  shareRootEntries(
+    from: AddressSpace,
+    firstIndex: number,
+    count: number,
+    options: { user?: boolean } = {},
+  ): void {
     this.alive("shareRootEntries");
     this.checkSlots("shareRootEntries", firstIndex, count);
     if (from.memory !== this.memory) throw new Error("shareRootEntries: the spaces use different memories");
@@ -453,7 +476,9 @@ export class AddressSpace {
       const lo = from.lo(from.root, i);
       const hi = from.hi(from.root, i);
       if ((lo & PTE_P) === 0) {
-        throw new Error(`shareRootEntries: root slot ${i} of the source space is not present (call preallocateRoot first)`);
+        throw new Error(
+          `shareRootEntries: root slot ${i} of the source space is not present (call preallocateRoot first)`,
+        );
       }
       const target = entryAddress(lo, hi);
       const mine = this.lo(this.root, i);
@@ -498,4 +523,3 @@ export class AddressSpace {
     this.owned.clear();
   }
 }
-

@@ -3,7 +3,7 @@
  * pgtable_types.h names). An entry is handled as two 32-bit halves: `lo` = bits 31:0,
  * `hi` = bits 63:32, so XD (63) and the protection key (62:59) are exact.
  */
-import { ENTRY_SIZE, ENTRIES_PER_TABLE, formatPhysical, PAGE_SIZE } from "./layout.js";
+import { ENTRIES_PER_TABLE, ENTRY_SIZE, formatPhysical, PAGE_SIZE } from "./layout.js";
 import type { PhysicalMemory } from "./memory.js";
 
 /** Bit 0, P: present. */
@@ -99,7 +99,13 @@ export function readEntry(memory: PhysicalMemory, tablePa: number, index: number
 }
 
 /** Writes entry `index` of the table at `tablePa` from its halves. Throws RangeError for a bad table or index. */
-export function writeEntry(memory: PhysicalMemory, tablePa: number, index: number, lo: number, hi: number): void {
+export function writeEntry(
+  memory: PhysicalMemory,
+  tablePa: number,
+  index: number,
+  lo: number,
+  hi: number,
+): void {
   const pa = checkTable(memory, tablePa, index);
   memory.u32[pa >>> 2] = lo;
   memory.u32[(pa >>> 2) + 1] = hi;
@@ -186,6 +192,7 @@ export function reservedBitsProblem(
  * (32 < m <= 52). Throws RangeError for another `m`.
  */
 export function reservedHiMask(m: number): number {
-  if (!Number.isInteger(m) || m <= 32 || m > 52) throw new RangeError(`MAXPHYADDR ${String(m)} is not in 33..52`);
+  if (!Number.isInteger(m) || m <= 32 || m > 52)
+    throw new RangeError(`MAXPHYADDR ${String(m)} is not in 33..52`);
   return (PTE_ADDR_HI_MASK & ~((1 << (m - 32)) - 1)) >>> 0;
 }

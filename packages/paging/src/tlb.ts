@@ -4,7 +4,14 @@
  * rights of the walk (hardware.md 1.7 "Modelling suggestion"). Paging-structure caches are
  * not modelled: every miss walks the tables in memory, which the SDM permits.
  */
-import { formatLinear, HUGE_PAGE_SIZE, isLinearAddress, LARGE_PAGE_SIZE, PAGE_SIZE, type PageSize } from "./layout.js";
+import {
+  formatLinear,
+  HUGE_PAGE_SIZE,
+  isLinearAddress,
+  LARGE_PAGE_SIZE,
+  PAGE_SIZE,
+  type PageSize,
+} from "./layout.js";
 import { DEFAULT_L1_TLB, DEFAULT_STLB } from "./limits.js";
 
 /** Combined rights bit: R/W=1 at every level of the walk. */
@@ -88,8 +95,16 @@ class TlbArray {
 
   constructor(cfg: TlbLevelConfig, name: string) {
     const { entries, ways } = cfg;
-    if (!Number.isInteger(entries) || !Number.isInteger(ways) || ways < 1 || entries < ways || entries % ways !== 0) {
-      throw new RangeError(`${name} TLB of ${String(entries)} entries, ${String(ways)}-way: entries must be a positive multiple of ways`);
+    if (
+      !Number.isInteger(entries) ||
+      !Number.isInteger(ways) ||
+      ways < 1 ||
+      entries < ways ||
+      entries % ways !== 0
+    ) {
+      throw new RangeError(
+        `${name} TLB of ${String(entries)} entries, ${String(ways)}-way: entries must be a positive multiple of ways`,
+      );
     }
     this.sets = entries / ways;
     this.ways = ways;
@@ -129,7 +144,8 @@ class TlbArray {
     const first = ((page / size) % this.sets) * this.ways;
     let best = first;
     for (let k = first; k < first + this.ways; k++) {
-      if (this.valid[k] === 1 && this.page[k] === page && this.size[k] === size && this.pcid[k] === pcid) return k;
+      if (this.valid[k] === 1 && this.page[k] === page && this.size[k] === size && this.pcid[k] === pcid)
+        return k;
     }
     for (let k = first; k < first + this.ways; k++) {
       if (this.valid[k] === 0) return k;
@@ -178,7 +194,8 @@ class TlbArray {
 }
 
 function checkPcid(pcid: number, op: string): void {
-  if (!Number.isInteger(pcid) || pcid < 0 || pcid > 0xfff) throw new RangeError(`${op}: PCID ${String(pcid)} is not in 0..4095`);
+  if (!Number.isInteger(pcid) || pcid < 0 || pcid > 0xfff)
+    throw new RangeError(`${op}: PCID ${String(pcid)} is not in 0..4095`);
 }
 
 /**
@@ -289,9 +306,19 @@ export class Tlb {
    * Caches a translation (replacing one for the same PCID, page and size). `perms` is a
    * combination of TLB_* bits. Throws RangeError for a misaligned page or bad PCID.
    */
-  insert(pcid: number, va: number, size: PageSize, pa: number, perms: number, global: boolean, memoryType = 0): void {
+  insert(
+    pcid: number,
+    va: number,
+    size: PageSize,
+    pa: number,
+    perms: number,
+    global: boolean,
+    memoryType = 0,
+  ): void {
     if (va % size !== 0 || pa % size !== 0 || !isLinearAddress(va)) {
-      throw new RangeError(`Tlb.insert: page ${formatLinear(va)} -> ${String(pa)} is not aligned to its size ${String(size)}`);
+      throw new RangeError(
+        `Tlb.insert: page ${formatLinear(va)} -> ${String(pa)} is not aligned to its size ${String(size)}`,
+      );
     }
     checkPcid(pcid, "Tlb.insert");
     this.fill(this.l1, pcid, va, size, pa, perms, global, memoryType);

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { describePageFaultCode, GeneralProtection, PageFault, X86_TRAP_GP, X86_TRAP_PF } from "../src/index.js";
+import {
+  describePageFaultCode,
+  GeneralProtection,
+  PageFault,
+  X86_TRAP_GP,
+  X86_TRAP_PF,
+} from "../src/index.js";
 
 describe("exceptions", () => {
   it("formats a #PF as the project's errors read", () => {

@@ -22,7 +22,9 @@ describe("PhysicalMemory", () => {
 
   it("throws a RangeError naming address, size and memory size instead of wrapping", () => {
     const m = new PhysicalMemory(4096);
-    expect(() => m.read32(4094)).toThrow("physical access of 4 bytes at 0xffe is outside memory of 0x1000 bytes");
+    expect(() => m.read32(4094)).toThrow(
+      "physical access of 4 bytes at 0xffe is outside memory of 0x1000 bytes",
+    );
     expect(() => m.write8(-1, 0)).toThrow(RangeError);
     expect(() => m.read8(1.5)).toThrow(RangeError);
     expect(() => m.write64(0, -1)).toThrow(/not an integer in \[0, 2\^64\)/);

@@ -14,8 +14,8 @@ import {
   GeneralProtection,
   LARGE_PAGE_SIZE,
   type Mmu,
-  PageFault,
   PAGE_SIZE,
+  PageFault,
   PTE_A,
   PTE_D,
   readEntry,
@@ -42,7 +42,9 @@ interface PageKind {
 }
 
 const KINDS: PageKind[] = [];
-for (const user of [false, true]) for (const writable of [false, true]) for (const noExecute of [false, true]) KINDS.push({ user, writable, noExecute });
+for (const user of [false, true])
+  for (const writable of [false, true])
+    for (const noExecute of [false, true]) KINDS.push({ user, writable, noExecute });
 
 /**
  * hardware.md 1.4 as a table: may (mode, page, access) proceed? Written from the table's rows,
@@ -74,19 +76,28 @@ function allowedBy14(
 
 describe("Mmu access rights (hardware.md 1.4, every row)", () => {
   const { space, mmu } = machine();
-  KINDS.forEach((k, i) => space.map(KERNEL + i * PAGE_SIZE, 0x100000 + i * PAGE_SIZE, PAGE_SIZE, k));
+  KINDS.forEach((k, i) => {
+    space.map(KERNEL + i * PAGE_SIZE, 0x100000 + i * PAGE_SIZE, PAGE_SIZE, k);
+  });
   const accesses = [
     ["read", Access.Read],
     ["write", Access.Write],
     ["fetch", Access.Fetch],
   ] as const;
-  const cases: [string, (typeof accesses)[number], number, PageKind, { wp: boolean; smep: boolean; smap: boolean; ac: boolean }][] = [];
+  const cases: [
+    "user" | "supervisor" | "implicit",
+    (typeof accesses)[number],
+    number,
+    PageKind,
+    { wp: boolean; smep: boolean; smap: boolean; ac: boolean },
+  ][] = [];
   for (const mode of ["user", "supervisor", "implicit"] as const)
     for (const acc of accesses)
       KINDS.forEach((k, i) => {
         for (const wp of [false, true])
           for (const smep of [false, true])
-            for (const smap of [false, true]) for (const ac of [false, true]) cases.push([mode, acc, i, k, { wp, smep, smap, ac }]);
+            for (const smap of [false, true])
+              for (const ac of [false, true]) cases.push([mode, acc, i, k, { wp, smep, smap, ac }]);
       });
   it(`matches the table in all ${cases.length} combinations, with the error code bits of 1.5`, () => {
     for (const [mode, [name, access], i, kind, cr] of cases) {
@@ -99,7 +110,11 @@ describe("Mmu access rights (hardware.md 1.4, every row)", () => {
       const label = `${mode} ${name} ${JSON.stringify(kind)} ${JSON.stringify(cr)}`;
       if (allowedBy14(mode, kind, name, cr)) expect(got, label).toBe("no fault");
       else {
-        const code = 1 | (access === Access.Write ? 2 : 0) | (mode === "user" ? 4 : 0) | (access === Access.Fetch ? 16 : 0);
+        const code =
+          1 |
+          (access === Access.Write ? 2 : 0) |
+          (mode === "user" ? 4 : 0) |
+          (access === Access.Fetch ? 16 : 0);
         expect(got, label).toBe(code);
       }
     }
@@ -121,8 +136,10 @@ describe("Mmu #PF error codes (hardware.md 1.5 handy list)", () => {
   it("0x4 user read of a not-present page", () => expect(at(3, (m) => m.load32(0x9000))).toBe(0x4));
   it("0x7 user write to a read-only page", () => expect(at(3, (m) => m.store32(RO_USER, 1))).toBe(0x7));
   it("0x5 user read of a supervisor page", () => expect(at(3, (m) => m.load8(SUP))).toBe(0x5));
-  it("0x3 kernel write to a read-only page with WP=1", () => expect(at(0, (m) => m.store16(RO_USER, 1))).toBe(0x3));
-  it("0x15 user fetch from an XD page", () => expect(at(3, (m) => m.translate(XD_USER, Access.Fetch))).toBe(0x15));
+  it("0x3 kernel write to a read-only page with WP=1", () =>
+    expect(at(0, (m) => m.store16(RO_USER, 1))).toBe(0x3));
+  it("0x15 user fetch from an XD page", () =>
+    expect(at(3, (m) => m.translate(XD_USER, Access.Fetch))).toBe(0x15));
   it("0x11 kernel fetch from a user page under SMEP", () => {
     mmu.writeCr4(CR4_PAE | CR4_SMEP);
     expect(at(0, (m) => m.translate(RO_USER, Access.Fetch))).toBe(0x11);
@@ -130,7 +147,9 @@ describe("Mmu #PF error codes (hardware.md 1.5 handy list)", () => {
   });
   it("the fault names the address and sets CR2's value", () => {
     mmu.cpl = 3;
-    expect(() => mmu.load32(SUP + 0x10)).toThrow("#PF at 0xffff800000000010: user read of a supervisor page (error code 0x5)");
+    expect(() => mmu.load32(SUP + 0x10)).toThrow(
+      "#PF at 0xffff800000000010: user read of a supervisor page (error code 0x5)",
+    );
     mmu.cpl = 0;
   });
 });
@@ -168,14 +187,18 @@ describe("reserved bits, canonical addresses, A/D", () => {
   it("raises #GP(0) for non-canonical addresses and pointers", () => {
     const { space, mmu } = machine();
     space.map(0x1000, 0x30000, PAGE_SIZE, { writable: true });
-    expect(() => mmu.load32(2 ** 48)).toThrow("#GP(0): non-canonical address <non-canonical 281474976710656>");
+    expect(() => mmu.load32(2 ** 48)).toThrow(
+      "#GP(0): non-canonical address <non-canonical 281474976710656>",
+    );
     expect(() => mmu.load32(-4)).toThrow(GeneralProtection);
     expect(() => mmu.store8(1.5, 0)).toThrow(GeneralProtection);
     mmu.storePtr(0x1000, KERNEL + 0x1234);
     expect(mmu.load32(0x1004)).toBe(0xffff8000);
     expect(mmu.loadPtr(0x1000)).toBe(KERNEL + 0x1234);
     mmu.store64(0x1008, 0x0001_0000_0000_0000);
-    expect(() => mmu.loadPtr(0x1008)).toThrow("#GP(0): non-canonical pointer 0x0001000000000000 loaded from 0x0000000000001008");
+    expect(() => mmu.loadPtr(0x1008)).toThrow(
+      "#GP(0): non-canonical pointer 0x0001000000000000 loaded from 0x0000000000001008",
+    );
     expect(() => mmu.storePtr(0x1000, 2 ** 48)).toThrow(GeneralProtection);
   });
 
@@ -297,16 +320,37 @@ describe("walker and TLB against a reference model (fast-check)", () => {
     global: boolean;
   }
   const PAGES = [0x1000, 0x40_0000, KERNEL + 0x1000];
-  const flagsArb = fc.record({ user: fc.boolean(), writable: fc.boolean(), noExecute: fc.boolean(), global: fc.boolean() });
+  const flagsArb = fc.record({
+    user: fc.boolean(),
+    writable: fc.boolean(),
+    noExecute: fc.boolean(),
+    global: fc.boolean(),
+  });
   const w = <T>(weight: number, arbitrary: fc.Arbitrary<T>) => ({ weight, arbitrary });
   const op = fc.oneof(
-    w(2, fc.record({ t: fc.constant("map" as const), page: fc.nat(PAGES.length - 1), frame: fc.nat(7), flags: flagsArb })),
+    w(
+      2,
+      fc.record({
+        t: fc.constant("map" as const),
+        page: fc.nat(PAGES.length - 1),
+        frame: fc.nat(7),
+        flags: flagsArb,
+      }),
+    ),
     w(1, fc.record({ t: fc.constant("unmap" as const), page: fc.nat(PAGES.length - 1) })),
     w(2, fc.record({ t: fc.constant("remap" as const), page: fc.nat(PAGES.length - 1), frame: fc.nat(7) })),
     w(2, fc.record({ t: fc.constant("protect" as const), page: fc.nat(PAGES.length - 1), flags: flagsArb })),
     w(2, fc.record({ t: fc.constant("invlpg" as const), page: fc.nat(PAGES.length - 1) })),
     w(1, fc.record({ t: fc.constant("cr3" as const) })),
-    w(1, fc.record({ t: fc.constant("cr4" as const), pge: fc.boolean(), smep: fc.boolean(), smap: fc.boolean() })),
+    w(
+      1,
+      fc.record({
+        t: fc.constant("cr4" as const),
+        pge: fc.boolean(),
+        smep: fc.boolean(),
+        smap: fc.boolean(),
+      }),
+    ),
     w(1, fc.record({ t: fc.constant("mode" as const), cpl: fc.constantFrom(0, 3), ac: fc.boolean() })),
     w(
       6,
@@ -354,7 +398,11 @@ describe("walker and TLB against a reference model (fast-check)", () => {
             stale.delete(va);
           } else if (o.t === "cr3") {
             mmu.writeCr3(space.root);
-            for (const [k, vs] of stale) stale.set(k, vs.filter((v) => v.global && cr.pge));
+            for (const [k, vs] of stale)
+              stale.set(
+                k,
+                vs.filter((v) => v.global && cr.pge),
+              );
           } else if (o.t === "cr4") {
             mmu.writeCr4(CR4_PAE | (o.pge ? CR4_PGE : 0) | (o.smep ? CR4_SMEP : 0) | (o.smap ? CR4_SMAP : 0));
             if (o.pge !== cr.pge || (o.smep && !cr.smep)) stale.clear();
@@ -383,16 +431,23 @@ describe("walker and TLB against a reference model (fast-check)", () => {
             try {
               if (o.kind === "load") {
                 const loaded = mmu.load32(va + o.off);
-                got = [...allowed].find((a) => typeof a === "number" && memory.read32(a) === loaded) ?? `value ${loaded}`;
+                got =
+                  [...allowed].find((a) => typeof a === "number" && memory.read32(a) === loaded) ??
+                  `value ${loaded}`;
               } else if (o.kind === "store") {
                 mmu.store32(va + o.off, value);
-                got = [...allowed].find((a) => typeof a === "number" && memory.read32(a) === value) ?? "store went elsewhere";
+                got =
+                  [...allowed].find((a) => typeof a === "number" && memory.read32(a) === value) ??
+                  "store went elsewhere";
               } else got = mmu.translate(va + o.off, fetch ? Access.Fetch : Access.Write);
             } catch (e) {
               if (!(e instanceof PageFault)) throw e;
               got = `fault ${e.errorCode}`;
             }
-            if (!allowed.has(got)) throw new Error(`${o.kind} ${va.toString(16)}+${o.off}: got ${got}, allowed ${[...allowed].join(" | ")}`);
+            if (!allowed.has(got))
+              throw new Error(
+                `${o.kind} ${va.toString(16)}+${o.off}: got ${got}, allowed ${[...allowed].join(" | ")}`,
+              );
           }
         }
         for (const va of current.keys()) space.unmap(va);

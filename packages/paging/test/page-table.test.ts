@@ -1,15 +1,34 @@
 import { describe, expect, it } from "vitest";
-import { AddressSpace, LARGE_PAGE_SIZE, PAGE_SIZE, PTE_PS, readEntry, tableIndex, writeEntry } from "../src/index.js";
+import {
+  AddressSpace,
+  LARGE_PAGE_SIZE,
+  PAGE_SIZE,
+  PTE_PS,
+  readEntry,
+  tableIndex,
+  writeEntry,
+} from "../src/index.js";
 import { expectNoFrameLeak, KERNEL, machine } from "./helpers.js";
 
 describe("AddressSpace", () => {
   it("maps, queries and unmaps 4 KiB and 2 MiB pages, freeing emptied tables", () => {
     const { memory, frames, space } = machine();
     expectNoFrameLeak(frames, () => {
-      space.map(KERNEL + 0x1000, 0x5000, PAGE_SIZE, { writable: true, global: true, noExecute: true, pkey: 3 });
+      space.map(KERNEL + 0x1000, 0x5000, PAGE_SIZE, {
+        writable: true,
+        global: true,
+        noExecute: true,
+        pkey: 3,
+      });
       space.map(KERNEL + LARGE_PAGE_SIZE, LARGE_PAGE_SIZE * 2, LARGE_PAGE_SIZE, { user: true, pat: true });
       const q = space.query(KERNEL + 0x1234);
-      expect(q).toMatchObject({ va: KERNEL + 0x1000, pa: 0x5000, size: PAGE_SIZE, accessed: false, dirty: false });
+      expect(q).toMatchObject({
+        va: KERNEL + 0x1000,
+        pa: 0x5000,
+        size: PAGE_SIZE,
+        accessed: false,
+        dirty: false,
+      });
       expect(q?.flags).toEqual({
         writable: true,
         user: false,
@@ -21,7 +40,11 @@ describe("AddressSpace", () => {
         pkey: 3,
       });
       const big = space.query(KERNEL + LARGE_PAGE_SIZE + 12345);
-      expect(big).toMatchObject({ va: KERNEL + LARGE_PAGE_SIZE, pa: LARGE_PAGE_SIZE * 2, size: LARGE_PAGE_SIZE });
+      expect(big).toMatchObject({
+        va: KERNEL + LARGE_PAGE_SIZE,
+        pa: LARGE_PAGE_SIZE * 2,
+        size: LARGE_PAGE_SIZE,
+      });
       expect(big?.flags.pat).toBe(true);
       const pd = space.audit();
       expect(pd.map((m) => m.va)).toEqual([KERNEL + 0x1000, KERNEL + LARGE_PAGE_SIZE]);

@@ -10,7 +10,8 @@ const frame = frames.alloc();
 space.map(kernelVa, frame, PAGE_SIZE, { writable: true });
 mmu.writeCr3(space.root);
 mmu.store32(kernelVa + 8, 0xcafe);
-if (mmu.load32(kernelVa + 8) !== 0xcafe || memory.read32(frame + 8) !== 0xcafe) throw new Error("load/store mismatch");
+if (mmu.load32(kernelVa + 8) !== 0xcafe || memory.read32(frame + 8) !== 0xcafe)
+  throw new Error("load/store mismatch");
 mmu.cpl = 3;
 let code = -1;
 try {

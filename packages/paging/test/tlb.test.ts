@@ -1,5 +1,14 @@
 import { describe, expect, it } from "vitest";
-import { CR4_PAE, CR4_PCIDE, CR4_PGE, CR4_SMEP, GeneralProtection, PAGE_SIZE, TLB_WRITABLE, Tlb } from "../src/index.js";
+import {
+  CR4_PAE,
+  CR4_PCIDE,
+  CR4_PGE,
+  CR4_SMEP,
+  GeneralProtection,
+  PAGE_SIZE,
+  TLB_WRITABLE,
+  Tlb,
+} from "../src/index.js";
 import { machine } from "./helpers.js";
 
 const PAGE_A = 0x1000;
@@ -17,7 +26,8 @@ function pcidMachine() {
   return m;
 }
 
-const cached = (m: ReturnType<typeof machine>, va: number, pcid: number) => m.mmu.tlb.peek(va, pcid) !== undefined;
+const cached = (m: ReturnType<typeof machine>, va: number, pcid: number) =>
+  m.mmu.tlb.peek(va, pcid) !== undefined;
 
 describe("Tlb structure", () => {
   it("caches entries by (PCID, page, size), with LRU replacement per set", () => {
