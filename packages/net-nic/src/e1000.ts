@@ -637,12 +637,14 @@ export class E1000 implements PciDeviceModel, NetClient {
       this.phy[addr] = data;
       return;
     }
+    this.phy[R.PHY_BMCR] = data & ~(R.BMCR_RESET | R.BMCR_ANRESTART);
     if (data & R.BMCR_RESET) {
-      this.loadPhyDefaults();
+      // M88 software reset: configuration registers keep their values (Linux writes the M88
+      // specific control registers, then sets BMCR.RESET "so all changes take effect"); the
+      // link drops and autonegotiation restarts. Hardware reset is CTRL.PHY_RST.
       this.startAutoneg();
       return;
     }
-    this.phy[R.PHY_BMCR] = data & ~(R.BMCR_RESET | R.BMCR_ANRESTART);
     if (data & R.BMCR_ANRESTART && data & R.BMCR_ANENABLE) this.startAutoneg();
     else if (!(data & R.BMCR_ANENABLE) && this.carrier && this.autonegAt === NO_TIMER) this.setLink(true);
   }

@@ -178,10 +178,28 @@ describe("reset", () => {
     expect(drv.rd(R.TDH)).toBe(0);
     expect(drv.rd(R.TPT)).toBe(0);
   });
-  it("PHY_RST drops the link; releasing it autonegotiates again", () => {
+  it("BMCR.RESET keeps the PHY configuration (M88 soft reset) and renegotiates", () => {
     const { sched, drv } = makeNic();
+    const phyWrite = (reg: number, v: number) => drv.wr(R.MDIC, (1 << 26) | (1 << 21) | (reg << 16) | v);
+    const phyRead = (reg: number) => {
+      drv.wr(R.MDIC, (2 << 26) | (1 << 21) | (reg << 16));
+      return drv.rd(R.MDIC) & 0xffff;
+    };
+    phyWrite(R.M88_PHY_SPEC_CTRL, 0x0068);
+    phyWrite(R.PHY_BMCR, phyRead(R.PHY_BMCR) | R.BMCR_RESET);
+    expect(phyRead(R.M88_PHY_SPEC_CTRL)).toBe(0x0068);
+    expect(phyRead(R.PHY_BMCR) & R.BMCR_RESET).toBe(0);
+    expect(drv.rd(R.STATUS) & R.STATUS_LU).toBe(0);
+    sched.advance(AUTONEG_NS);
+    expect(phyRead(R.PHY_BMSR) & R.BMSR_ANEGCOMPLETE).toBe(R.BMSR_ANEGCOMPLETE);
+    expect(drv.rd(R.STATUS) & R.STATUS_LU).toBe(R.STATUS_LU);
+  });
+  it("PHY_RST drops the link and restores PHY defaults; releasing it autonegotiates again", () => {
+    const { sched, nic, drv } = makeNic();
+    drv.wr(R.MDIC, (1 << 26) | (1 << 21) | (R.M88_PHY_SPEC_CTRL << 16) | 0x0068);
     drv.wr(R.CTRL, drv.rd(R.CTRL) | R.CTRL_PHY_RST);
     expect(drv.rd(R.STATUS) & R.STATUS_LU).toBe(0);
+    expect(nic.phy[R.M88_PHY_SPEC_CTRL]).toBe(0x0360);
     drv.wr(R.CTRL, drv.rd(R.CTRL) & ~R.CTRL_PHY_RST);
     sched.advance(AUTONEG_NS);
     expect(drv.rd(R.STATUS) & R.STATUS_LU).toBe(R.STATUS_LU);
