@@ -336,6 +336,42 @@ describe("transmit", () => {
   });
 });
 
+describe("VLAN", () => {
+  it("TX inserts an 802.1Q tag with VLE and CTRL.VME; RX VLAN filter uses VFTA", () => {
+    const { nic, drv } = makeNic();
+    const sent: Uint8Array[] = [];
+    nic.attachBackend({ send: (f, l) => sent.push(f.slice(0, l)) });
+    drv.setupTx();
+    drv.wr(R.CTRL, drv.rd(R.CTRL) | R.CTRL_VME);
+    const f = udp(64, PEER_MAC);
+    const i = drv.queueTx(f, R.TXD_CMD_EOP | R.TXD_CMD_IFCS | R.TXD_CMD_RS | R.TXD_CMD_VLE);
+    drv.port.view.setUint16(TX_RING + i * 16 + 14, 0x2005, true); // PRI 1, VID 5
+    drv.kickTx();
+    expect(sent[0].length).toBe(68);
+    expect(Array.from(sent[0].subarray(12, 16))).toEqual([0x81, 0x00, 0x20, 0x05]);
+    expect(Array.from(sent[0].subarray(16))).toEqual(Array.from(f.subarray(12)));
+    // RX: VFE drops VID 5 until its VFTA bit is set.
+    drv.setupRx(R.RCTL_EN | R.RCTL_VFE);
+    const tagged = sent[0].slice();
+    tagged.set(NIC_MAC, 0);
+    nic.receive(tagged, tagged.length);
+    expect(drv.rd(R.RDH)).toBe(0);
+    drv.wr(R.VFTA, 1 << 5);
+    nic.receive(tagged, tagged.length);
+    expect(drv.rd(R.RDH)).toBe(1);
+  });
+  it("TX drops a frame shorter than an Ethernet header and records it", () => {
+    const { nic, drv } = makeNic();
+    nic.attachBackend({ send: () => {} });
+    drv.setupTx();
+    drv.queueTx(new Uint8Array(10));
+    drv.kickTx();
+    expect(nic.errors.at(-1)).toMatchObject({ kind: "tx-runt" });
+    expect(nic.counters.txDropped).toBe(1);
+    expect(drv.rd(R.TPT)).toBe(0);
+  });
+});
+
 describe("receive", () => {
   function rxNic(rctl = R.RCTL_EN | R.RCTL_BAM) {
     const env = makeNic();
