@@ -244,14 +244,17 @@ export class Kernel implements RunHooks, CallHost {
   }
 
   /**
-   * Unload: ifdown every interface of the driver that is up, call module exit, then require an
+   * Unload: ifdown every interface of the driver that is up, call module exit (with the
+   * pci_driver pointer its init registered, or 0: modules have no data section), then require an
    * empty ledger. Throws Error if the instance is not live, ModuleLeak naming the resources still
    * held by kind.
    */
   unloadDriver(inst: DriverInstance): void {
     if (inst.state !== "live") throw new Error(`unloadDriver: module ${inst.name} is ${inst.state}`);
     for (const dev of this.net.devicesOf(inst)) if (dev.up) this.net.devClose(dev.ptr);
-    inst.call(inst.fn(inst.module.exit));
+    // A module has no data section here: exit gets the pci_driver its init registered.
+    const drv = inst.ledger.entries("pci-driver")[0]?.key ?? 0;
+    inst.call(inst.fn(inst.module.exit), drv);
     inst.state = "unloaded";
     this.moduleSlots[this.moduleSlots.indexOf(inst)] = null;
     this.log.write("info", "kernel", `unloaded module ${inst.name}`);

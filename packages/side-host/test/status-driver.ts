@@ -1,0 +1,84 @@
+/**
+ * A tiny second driver that is not the e1000: it binds to any 8086:100E, maps BAR 0 with
+ * pci_ioremap_bar, reads the device STATUS register (offset 0x8, hardware.md 5.2) and logs it.
+ * It proves the kernel API is not shaped around one driver. All state is in simulated memory.
+ */
+import {
+  type DriverModule,
+  GFP_KERNEL,
+  type KernelApi,
+  PciDeviceId,
+  PciDriver,
+} from "@side-kernel/kservice";
+
+/** STATUS register offset in BAR 0 (8254x; hardware.md 5.2). */
+export const STATUS = 0x8;
+const NAME = "status-probe";
+/** Our private struct: the ioremapped BAR (8 bytes) and the STATUS value read (4 bytes). */
+const Priv = { hwAddr: 0, status: 8, SIZE: 16 } as const;
+/** Module data: the pci_driver, then the id table (2 entries), then the name string. */
+const Mod = { driver: 0, ids: PciDriver.SIZE, name: PciDriver.SIZE + 2 * PciDeviceId.SIZE, SIZE: 128 } as const;
+
+function init(k: KernelApi): number {
+  const mod = k.kzalloc(Mod.SIZE, GFP_KERNEL);
+  if (mod === 0) return -12;
+  for (let i = 0; i < NAME.length; i++) k.store8(mod + Mod.name + i, NAME.charCodeAt(i));
+  k.store32(mod + Mod.ids + PciDeviceId.vendor, 0x8086);
+  k.store32(mod + Mod.ids + PciDeviceId.device, 0x100e);
+  k.store32(mod + Mod.ids + PciDeviceId.subvendor, 0xffff_ffff);
+  k.store32(mod + Mod.ids + PciDeviceId.subdevice, 0xffff_ffff);
+  k.storePtr(mod + PciDriver.name, mod + Mod.name);
+  k.storePtr(mod + PciDriver.idTable, mod + Mod.ids);
+  k.storePtr(mod + PciDriver.probe, k.fn("probe"));
+  k.storePtr(mod + PciDriver.remove, k.fn("remove"));
+  const rc = k.pci_register_driver(mod + Mod.driver);
+  if (rc !== 0) k.kfree(mod);
+  return rc;
+}
+
+function probe(k: KernelApi, pdev: number, id: number): number {
+  const priv = k.kzalloc(Priv.SIZE, GFP_KERNEL);
+  if (priv === 0) return -12;
+  let rc = k.pci_enable_device(pdev);
+  if (rc !== 0) {
+    k.kfree(priv);
+    return rc;
+  }
+  const hw = k.pci_ioremap_bar(pdev, 0);
+  if (hw === 0) {
+    k.pci_disable_device(pdev);
+    k.kfree(priv);
+    return -5;
+  }
+  const status = k.readl(hw + STATUS);
+  k.storePtr(priv + Priv.hwAddr, hw);
+  k.store32(priv + Priv.status, status);
+  k.pci_set_drvdata(pdev, priv);
+  k.printk(`status-probe: STATUS = 0x${status.toString(16)} (module data at id table 0x${id.toString(16)})`);
+  rc = 0;
+  return rc;
+}
+
+function remove(k: KernelApi, pdev: number): number {
+  const priv = k.pci_get_drvdata(pdev);
+  k.iounmap(k.loadPtr(priv + Priv.hwAddr));
+  k.pci_disable_device(pdev);
+  k.pci_set_drvdata(pdev, 0);
+  k.kfree(priv);
+  return 0;
+}
+
+/** module exit: the kernel passes the pci_driver init registered (it is the module data's start). */
+function exit(k: KernelApi, drv: number): number {
+  k.pci_unregister_driver(drv);
+  k.kfree(drv);
+  return 0;
+}
+
+/** The module. */
+export const statusDriver: DriverModule = {
+  name: NAME,
+  entryPoints: { init, exit, probe, remove },
+  init: "init",
+  exit: "exit",
+};
