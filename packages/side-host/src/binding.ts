@@ -24,7 +24,7 @@ import type { Kernel } from "./kernel.js";
 
 /** A service implementation: (kernel, calling instance, the call's arguments) -> result. */
 // biome-ignore lint/suspicious/noExplicitAny: arguments are numbers or (for "str" arguments) strings, per the spec table
-type ServiceImpl = (kn: Kernel, inst: DriverInstance, ...args: any[]) => number | undefined | void;
+type ServiceImpl = (kn: Kernel, inst: DriverInstance, ...args: any[]) => unknown;
 
 const KCALLOC_LIMIT = 2 ** 31;
 
@@ -51,7 +51,8 @@ export const SERVICE_IMPLS: Record<ServiceName, ServiceImpl> = {
   dma_mapping_error: (_k, _i, _pdev: number, dma: number) => (dma === DMA_MAPPING_ERROR ? 1 : 0),
   dma_sync_single_for_cpu: (kn, _i, pdev: number, dma: number) => {
     kn.pci.device(pdev, "dma_sync_single_for_cpu");
-    if (!kn.dmaMappings.has(dma)) kn.log.write("warn", "kernel", `dma_sync_single_for_cpu of unmapped ${dma}`);
+    if (!kn.dmaMappings.has(dma))
+      kn.log.write("warn", "kernel", `dma_sync_single_for_cpu of unmapped ${dma}`);
     return 0;
   },
   // PCI
@@ -60,15 +61,18 @@ export const SERVICE_IMPLS: Record<ServiceName, ServiceImpl> = {
   pci_enable_device: (kn, _i, pdev: number) => kn.pci.enable(pdev),
   pci_disable_device: (kn, _i, pdev: number) => kn.pci.disable(pdev),
   pci_select_bars: (kn, _i, pdev: number, flags: number) => kn.pci.selectBars(pdev, flags),
-  pci_request_selected_regions: (kn, inst, pdev: number, bars: number) => kn.pci.requestRegions(inst, pdev, bars),
-  pci_release_selected_regions: (kn, inst, pdev: number, bars: number) => kn.pci.releaseRegions(inst, pdev, bars),
+  pci_request_selected_regions: (kn, inst, pdev: number, bars: number) =>
+    kn.pci.requestRegions(inst, pdev, bars),
+  pci_release_selected_regions: (kn, inst, pdev: number, bars: number) =>
+    kn.pci.releaseRegions(inst, pdev, bars),
   pci_set_master: (kn, _i, pdev: number) => kn.pci.setMaster(pdev),
   pci_ioremap_bar: (kn, inst, pdev: number, bar: number) => kn.pci.ioremapBar(inst, pdev, bar),
   iounmap: (kn, inst, addr: number) => kn.pci.iounmap(inst, addr),
   pci_resource_start: (kn, _i, pdev: number, bar: number) => kn.pci.resource(pdev, bar, "start"),
   pci_resource_len: (kn, _i, pdev: number, bar: number) => kn.pci.resource(pdev, bar, "len"),
   pci_resource_flags: (kn, _i, pdev: number, bar: number) => kn.pci.resource(pdev, bar, "flags"),
-  pci_read_config_word: (kn, _i, pdev: number, where: number, val: number) => kn.pci.readConfigWord(pdev, where, val),
+  pci_read_config_word: (kn, _i, pdev: number, where: number, val: number) =>
+    kn.pci.readConfigWord(pdev, where, val),
   pci_set_drvdata: (kn, _i, pdev: number, data: number) => kn.pci.setDrvdata(pdev, data),
   pci_get_drvdata: (kn, _i, pdev: number) => kn.pci.getDrvdata(pdev),
   pci_save_state: (kn, _i, pdev: number) => kn.pci.saveState(pdev),
@@ -92,7 +96,8 @@ export const SERVICE_IMPLS: Record<ServiceName, ServiceImpl> = {
   netif_carrier_off: (kn, _i, dev: number) => kn.net.setCarrier(dev, false),
   netif_carrier_ok: (kn, _i, dev: number) => kn.net.carrierOk(dev),
   netdev_sent_queue: (kn, _i, dev: number, bytes: number) => kn.net.sentQueue(dev, bytes),
-  netdev_completed_queue: (kn, _i, dev: number, pkts: number, bytes: number) => kn.net.completedQueue(dev, pkts, bytes),
+  netdev_completed_queue: (kn, _i, dev: number, pkts: number, bytes: number) =>
+    kn.net.completedQueue(dev, pkts, bytes),
   eth_type_trans: (kn, _i, skb: number, dev: number) => {
     kn.net.device(dev, "eth_type_trans");
     return kn.skb.ethTypeTrans(skb, dev);
@@ -149,7 +154,8 @@ export const SERVICE_IMPLS: Record<ServiceName, ServiceImpl> = {
   jiffies: (kn) => kn.jiffies,
   // logging
   printk: (kn, inst, msg: string) => kn.log.write("info", inst.name, msg),
-  netdev_err: (kn, _i, dev: number, msg: string) => kn.log.write("err", kn.net.device(dev, "netdev_err").name || "net_device", msg),
+  netdev_err: (kn, _i, dev: number, msg: string) =>
+    kn.log.write("err", kn.net.device(dev, "netdev_err").name || "net_device", msg),
   netdev_info: (kn, _i, dev: number, msg: string) =>
     kn.log.write("info", kn.net.device(dev, "netdev_info").name || "net_device", msg),
   dev_err: (kn, _i, pdev: number, msg: string) => kn.log.write("err", kn.pci.devName(pdev), msg),
@@ -248,7 +254,8 @@ export function bindNative(kn: Kernel, inst: DriverInstance): KernelApi {
     },
     memset: (dst: number, byte: number, len: number) => {
       fill.fill(byte & 0xff);
-      for (let off = 0; off < len; off += FILL_CHUNK) mmu.writeBytes(dst + off, fill, 0, Math.min(FILL_CHUNK, len - off));
+      for (let off = 0; off < len; off += FILL_CHUNK)
+        mmu.writeBytes(dst + off, fill, 0, Math.min(FILL_CHUNK, len - off));
     },
     readl: (p: number) => mmu.load32(p),
     readw: (p: number) => mmu.load16(p),

@@ -11,7 +11,7 @@
  */
 import type { CodeAddress, DriverModule, EntryPoint, KernelApi } from "@side-kernel/kservice";
 import { Ledger } from "@side-kernel/kservice";
-import { KernelBug, KernelPanic, Livelock, hexAddr } from "./errors.js";
+import { hexAddr, KernelBug, KernelPanic, Livelock } from "./errors.js";
 import type { Heap } from "./heap.js";
 import { ENTRY_POINT_STRIDE, MODULE_SLOT_SIZE } from "./layout.js";
 
@@ -85,10 +85,13 @@ export class DriverInstance {
     this.fns = this.names.map((n) => module.entryPoints[n]);
     if (this.names.length === 0) throw new TypeError(`module ${module.name}: no entry points`);
     if (this.names.length * ENTRY_POINT_STRIDE > MODULE_SLOT_SIZE) {
-      throw new TypeError(`module ${module.name}: ${this.names.length} entry points do not fit a module slot`);
+      throw new TypeError(
+        `module ${module.name}: ${this.names.length} entry points do not fit a module slot`,
+      );
     }
     this.names.forEach((n, i) => {
-      if (typeof this.fns[i] !== "function") throw new TypeError(`module ${module.name}: entry point ${n} is not a function`);
+      if (typeof this.fns[i] !== "function")
+        throw new TypeError(`module ${module.name}: entry point ${n} is not a function`);
       this.index.set(n, i);
     });
     for (const n of [module.init, module.exit]) {
@@ -104,7 +107,8 @@ export class DriverInstance {
   /** Code address of entry point `name`. Throws KernelBug for a name the module does not have. */
   fn(name: string): CodeAddress {
     const i = this.index.get(name);
-    if (i === undefined) throw new KernelBug("fn", 0, `module ${this.module.name} has no entry point "${name}"`);
+    if (i === undefined)
+      throw new KernelBug("fn", 0, `module ${this.module.name} has no entry point "${name}"`);
     return this.textBase + ENTRY_POINT_STRIDE * i;
   }
 

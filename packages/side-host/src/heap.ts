@@ -7,7 +7,7 @@
  * a block, freeing someone else's block or freeing with the wrong service is a precise
  * `KernelBug`.
  */
-import { KernelBug, hexAddr } from "./errors.js";
+import { hexAddr, KernelBug } from "./errors.js";
 import { FREED_HISTORY, KMALLOC_MIN, KMALLOC_SLAB_MAX } from "./limits.js";
 
 const PAGE = 4096;
@@ -96,7 +96,8 @@ export class Heap {
    * positive integer.
    */
   alloc(size: number, owner: number, zero: boolean, kind: BlockKind = "kmalloc"): number {
-    if (!Number.isInteger(size) || size <= 0) throw new RangeError(`Heap.alloc: size ${String(size)} is not a positive integer`);
+    if (!Number.isInteger(size) || size <= 0)
+      throw new RangeError(`Heap.alloc: size ${String(size)} is not a positive integer`);
     const c = classOf(size);
     if (c < 0) return this.allocRun(size, owner, kind);
     let slab = this.partial[c].at(-1);
@@ -123,7 +124,8 @@ export class Heap {
    * kmallocs and DMA-coherent buffers. Returns the linear address or 0 when out of memory.
    */
   allocRun(size: number, owner: number, kind: BlockKind): number {
-    if (!Number.isInteger(size) || size <= 0) throw new RangeError(`Heap.allocRun: size ${String(size)} is not a positive integer`);
+    if (!Number.isInteger(size) || size <= 0)
+      throw new RangeError(`Heap.allocRun: size ${String(size)} is not a positive integer`);
     const pages = Math.ceil(size / PAGE);
     const va = this.source.allocPages(pages);
     if (va === 0) return 0;
@@ -178,11 +180,31 @@ export class Heap {
     slab.free.push(block.va);
     slab.inUse--;
     if (slab.inUse === 0) {
+      // keep one empty slab per class (as SLUB keeps a partial slab); `trim` gives it back
       const list = this.partial[slab.classIndex];
-      list.splice(list.indexOf(slab), 1);
-      this.slabs.delete(slab.va);
-      this.source.freePages(slab.va, 1);
+      if (list.length > 1) this.dropSlab(slab);
     }
+  }
+
+  private dropSlab(slab: Slab): void {
+    const list = this.partial[slab.classIndex];
+    list.splice(list.indexOf(slab), 1);
+    this.slabs.delete(slab.va);
+    this.source.freePages(slab.va, 1);
+  }
+
+  /** Give every empty slab's page back to the page source; returns how many pages. */
+  trim(): number {
+    let n = 0;
+    for (const list of this.partial) {
+      for (const slab of [...list]) {
+        if (slab.inUse === 0) {
+          this.dropSlab(slab);
+          n++;
+        }
+      }
+    }
+    return n;
   }
 
   private describe(va: number): string {
@@ -215,6 +237,11 @@ export class Heap {
 
   /** Current figures. */
   get stats(): HeapStats {
-    return { blocks: this.blocks.size, bytesInUse: this.bytes, slabPages: this.slabs.size, runPages: this.runPages };
+    return {
+      blocks: this.blocks.size,
+      bytesInUse: this.bytes,
+      slabPages: this.slabs.size,
+      runPages: this.runPages,
+    };
   }
 }

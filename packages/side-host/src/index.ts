@@ -12,15 +12,22 @@ export {
   type ExecutionContext,
   type LoadOptions,
 } from "./driver.js";
-export { KernelBug, KernelPanic, Livelock, ModuleLeak, hex, hexAddr } from "./errors.js";
-export { type BlockKind, Heap, type HeapBlock, type HeapStats, type PageSource, type ZeroableMemory } from "./heap.js";
+export { hex, hexAddr, KernelBug, KernelPanic, Livelock, ModuleLeak } from "./errors.js";
+export {
+  type BlockKind,
+  Heap,
+  type HeapBlock,
+  type HeapStats,
+  type PageSource,
+  type ZeroableMemory,
+} from "./heap.js";
 export { type IrqAction, IrqCore } from "./irq.js";
 export { InterruptController, type MsiMessage } from "./irqchip.js";
 export {
   ENTRY_SYSCALL_64,
-  Kernel,
   KERNEL_OWNER,
   KERNEL_TEXT,
+  Kernel,
   type KernelOptions,
   type LeakReport,
   MIN_DMA_MASK,

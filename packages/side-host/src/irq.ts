@@ -8,7 +8,7 @@
  */
 import { EBUSY, EINVAL, IRQ_HANDLED, IRQF_SHARED } from "@side-kernel/kservice";
 import type { DriverInstance } from "./driver.js";
-import { KernelBug, hex } from "./errors.js";
+import { hex, KernelBug } from "./errors.js";
 import type { Kernel } from "./kernel.js";
 import { IRQ_LINES, IRQ_VECTOR_BASE, SPURIOUS_IRQ_LIMIT } from "./limits.js";
 
@@ -48,12 +48,23 @@ export class IrqCore {
    * for a line that does not exist, -EBUSY when the line is taken and either side lacks
    * IRQF_SHARED. Throws KernelBug when the same handler and dev_id are already installed.
    */
-  request(inst: DriverInstance, irq: number, handler: number, flags: number, name: string, devId: number): number {
+  request(
+    inst: DriverInstance,
+    irq: number,
+    handler: number,
+    flags: number,
+    name: string,
+    devId: number,
+  ): number {
     if (!Number.isInteger(irq) || irq < 0 || irq >= IRQ_LINES) return -EINVAL;
     const list = this.lines[irq];
     for (const a of list) {
       if (a.handler === handler && a.devId === devId) {
-        throw new KernelBug("request_irq", irq, `handler ${hex(handler)} with dev_id ${hex(devId)} is already installed on IRQ ${irq}`);
+        throw new KernelBug(
+          "request_irq",
+          irq,
+          `handler ${hex(handler)} with dev_id ${hex(devId)} is already installed on IRQ ${irq}`,
+        );
       }
     }
     if (list.length > 0 && ((flags & IRQF_SHARED) === 0 || list.some((a) => (a.flags & IRQF_SHARED) === 0))) {
@@ -75,7 +86,11 @@ export class IrqCore {
     const list = Number.isInteger(irq) && irq >= 0 && irq < IRQ_LINES ? this.lines[irq] : undefined;
     const i = list ? list.findIndex((a) => a.devId === devId && a.owner === inst) : -1;
     if (list === undefined || i < 0) {
-      throw new KernelBug("free_irq", irq, `trying to free already-free IRQ ${irq} (no handler with dev_id ${hex(devId)})`);
+      throw new KernelBug(
+        "free_irq",
+        irq,
+        `trying to free already-free IRQ ${irq} (no handler with dev_id ${hex(devId)})`,
+      );
     }
     const next = list.filter((_, j) => j !== i);
     this.lines[irq] = next;
@@ -84,7 +99,8 @@ export class IrqCore {
 
   /** synchronize_irq: nothing runs concurrently on one CPU; checks the line. KernelBug for a bad line. */
   synchronize(irq: number): void {
-    if (!Number.isInteger(irq) || irq < 0 || irq >= IRQ_LINES) throw new KernelBug("synchronize_irq", irq, `no IRQ line ${irq}`);
+    if (!Number.isInteger(irq) || irq < 0 || irq >= IRQ_LINES)
+      throw new KernelBug("synchronize_irq", irq, `no IRQ line ${irq}`);
   }
 
   /**

@@ -4,6 +4,7 @@
  * live one per file (pci-core, irq, softirq, timers, netdev, skb) and are reached from here.
  */
 import {
+  __GFP_ZERO,
   DMA_BIT_MASK,
   DMA_MAPPING_ERROR,
   type DriverModule,
@@ -11,7 +12,6 @@ import {
   GFP_ALLOWED_MASK,
   HZ,
   type ResourceKind,
-  __GFP_ZERO,
 } from "@side-kernel/kservice";
 import {
   AddressSpace,
@@ -27,7 +27,7 @@ import {
 import { KERNEL_CS, MSR_FMASK, MSR_LSTAR, MSR_STAR, USER32_CS } from "@side-kernel/privilege";
 import { bindNative } from "./binding.js";
 import { type CallHost, DriverInstance, type ExecutionContext, type LoadOptions } from "./driver.js";
-import { KernelBug, KernelPanic, ModuleLeak, hex, hexAddr } from "./errors.js";
+import { hex, hexAddr, KernelBug, KernelPanic, ModuleLeak } from "./errors.js";
 import { Heap } from "./heap.js";
 import { IrqCore } from "./irq.js";
 import { KernelLog } from "./klog.js";
@@ -35,10 +35,10 @@ import {
   KERNEL_PML4_COUNT,
   KERNEL_PML4_FIRST,
   MODULE_SLOTS,
+  moduleSlotBase,
   PAGE_OFFSET,
   VMALLOC_SIZE,
   VMALLOC_START,
-  moduleSlotBase,
 } from "./layout.js";
 import { IRQ_LINES, IRQ_VECTOR_BASE, KERNEL_STACK_SIZE } from "./limits.js";
 import type { Machine, RunHooks } from "./machine.js";
@@ -136,7 +136,11 @@ export class Kernel implements RunHooks, CallHost {
     this.space = new AddressSpace(memory, frames);
     this.space.preallocateRoot(KERNEL_PML4_FIRST, KERNEL_PML4_COUNT, { user: false });
     for (let pa = 0; pa < memory.size; pa += LARGE_PAGE_SIZE) {
-      this.space.map(PAGE_OFFSET + pa, pa, LARGE_PAGE_SIZE, { writable: true, noExecute: true, global: true });
+      this.space.map(PAGE_OFFSET + pa, pa, LARGE_PAGE_SIZE, {
+        writable: true,
+        noExecute: true,
+        global: true,
+      });
     }
     cpu.movToCr(3, this.space.root);
     let cr4 = mmu.cr4 | CR4_PGE;
@@ -168,7 +172,11 @@ export class Kernel implements RunHooks, CallHost {
     cpu.sti();
     machine.attach(this);
     this.framesAfterBoot = frames.usedFrames;
-    this.log.write("info", "kernel", `booted: ${memory.size / 1048576} MiB, ${machine.pciFunctions.length} PCI functions`);
+    this.log.write(
+      "info",
+      "kernel",
+      `booted: ${memory.size / 1048576} MiB, ${machine.pciFunctions.length} PCI functions`,
+    );
   }
 
   /**
@@ -215,7 +223,8 @@ export class Kernel implements RunHooks, CallHost {
    */
   loadDriver(module: DriverModule, options: LoadOptions = { mode: "native" }): DriverInstance {
     this.alive("loadDriver");
-    if (options.mode !== "native") throw new Error(`loadDriver: mode "${String(options.mode)}" is not supported yet`);
+    if (options.mode !== "native")
+      throw new Error(`loadDriver: mode "${String(options.mode)}" is not supported yet`);
     const slot = this.moduleSlots.indexOf(null);
     if (slot < 0) throw new Error("loadDriver: no free module-text slot");
     const inst = new DriverInstance(
@@ -239,7 +248,11 @@ export class Kernel implements RunHooks, CallHost {
       throw new Error(`loadDriver: init of module ${module.name} returned ${rc}`);
     }
     inst.state = "live";
-    this.log.write("info", "kernel", `loaded module ${module.name} (${options.mode}) at ${hexAddr(inst.textBase)}`);
+    this.log.write(
+      "info",
+      "kernel",
+      `loaded module ${module.name} (${options.mode}) at ${hexAddr(inst.textBase)}`,
+    );
     return inst;
   }
 
@@ -277,6 +290,7 @@ export class Kernel implements RunHooks, CallHost {
     for (const inst of this.drivers) this.unloadDriver(inst);
     this.pci.freeDevices();
     this.heap.free(this.stackBase, KERNEL_OWNER, "shutdown", "kernel");
+    this.heap.trim();
     const left = this.heap.stats.blocks;
     if (left > 0) throw new Error(`Kernel.shutdown: ${left} heap blocks still allocated`);
     this.machine.cpu.cli();
@@ -287,6 +301,7 @@ export class Kernel implements RunHooks, CallHost {
 
   /** What is still held compared with just after boot (see LeakReport). */
   leakReport(): LeakReport {
+    if (this.up) this.heap.trim();
     const ledgers: Record<string, Partial<Record<ResourceKind, number>>> = {};
     for (const inst of this.instances.values()) {
       if (inst.ledger.count() > 0) ledgers[`${inst.name}#${inst.id}`] = inst.ledger.summary();
@@ -340,7 +355,8 @@ export class Kernel implements RunHooks, CallHost {
 
   /** kmalloc/kzalloc for `inst`: a block from its heap, or 0. Throws KernelBug for gfp bits outside the allowed mask. */
   kmalloc(inst: DriverInstance, size: number, gfp: number, zero: boolean, service: string): number {
-    if ((gfp & ~GFP_ALLOWED_MASK) !== 0) throw new KernelBug(service, gfp, `gfp ${hex(gfp)} has unknown bits`);
+    if ((gfp & ~GFP_ALLOWED_MASK) !== 0)
+      throw new KernelBug(service, gfp, `gfp ${hex(gfp)} has unknown bits`);
     return inst.heap.alloc(size, inst.id, zero || (gfp & __GFP_ZERO) !== 0);
   }
 
@@ -352,7 +368,8 @@ export class Kernel implements RunHooks, CallHost {
 
   /** vzalloc: zeroed pages (not physically contiguous) in vmalloc space; 0 when out of memory. */
   vzalloc(inst: DriverInstance, size: number): number {
-    if (!Number.isInteger(size) || size <= 0) throw new KernelBug("vzalloc", size, `size ${size} is not positive`);
+    if (!Number.isInteger(size) || size <= 0)
+      throw new KernelBug("vzalloc", size, `size ${size} is not positive`);
     const pages = Math.ceil(size / PAGE_SIZE);
     const va = this.vmalloc.alloc(pages + 1); // + a guard page, as Linux's vmalloc
     if (va === 0) return 0;
@@ -379,7 +396,8 @@ export class Kernel implements RunHooks, CallHost {
   vfree(inst: DriverInstance, va: number): void {
     if (va === 0) return;
     const area = this.vmallocAreas.get(va);
-    if (area === undefined) throw new KernelBug("vfree", va, `${hexAddr(va)} is not a vzalloc area (double free?)`);
+    if (area === undefined)
+      throw new KernelBug("vfree", va, `${hexAddr(va)} is not a vzalloc area (double free?)`);
     if (area.owner !== inst.id) {
       throw new KernelBug("vfree", va, `area ${hexAddr(va)} belongs to ${this.ownerName(area.owner)}`);
     }
@@ -421,7 +439,11 @@ export class Kernel implements RunHooks, CallHost {
       return DMA_MAPPING_ERROR;
     }
     if (pa + size - 1 > dev.dmaMask) {
-      this.log.write("err", inst.name, `dma_map_single: ${hex(pa)}+${size} is beyond the DMA mask ${hex(dev.dmaMask)}`);
+      this.log.write(
+        "err",
+        inst.name,
+        `dma_map_single: ${hex(pa)}+${size} is beyond the DMA mask ${hex(dev.dmaMask)}`,
+      );
       return DMA_MAPPING_ERROR;
     }
     const m = this.dmaMappings.get(pa);
@@ -437,15 +459,28 @@ export class Kernel implements RunHooks, CallHost {
   dmaUnmapSingle(inst: DriverInstance, pdev: number, dma: number, size: number, dir: number): void {
     this.pci.device(pdev, "dma_unmap_single");
     const m = this.dmaMappings.get(dma);
-    if (m === undefined) throw new KernelBug("dma_unmap_single", dma, `bus address ${hex(dma)} was never mapped`);
+    if (m === undefined)
+      throw new KernelBug("dma_unmap_single", dma, `bus address ${hex(dma)} was never mapped`);
     if (m.size !== size) {
-      throw new KernelBug("dma_unmap_single", dma, `size ${size} differs from the mapped size ${m.size} at ${hex(dma)}`);
+      throw new KernelBug(
+        "dma_unmap_single",
+        dma,
+        `size ${size} differs from the mapped size ${m.size} at ${hex(dma)}`,
+      );
     }
     if (m.dir !== dir) {
-      throw new KernelBug("dma_unmap_single", dma, `direction ${dir} differs from the mapped direction ${m.dir} at ${hex(dma)}`);
+      throw new KernelBug(
+        "dma_unmap_single",
+        dma,
+        `direction ${dir} differs from the mapped direction ${m.dir} at ${hex(dma)}`,
+      );
     }
     if (m.owner !== inst.id) {
-      throw new KernelBug("dma_unmap_single", dma, `mapping ${hex(dma)} belongs to ${this.ownerName(m.owner)}`);
+      throw new KernelBug(
+        "dma_unmap_single",
+        dma,
+        `mapping ${hex(dma)} belongs to ${this.ownerName(m.owner)}`,
+      );
     }
     if (--m.count === 0) this.dmaMappings.delete(dma);
   }
@@ -496,7 +531,8 @@ export class Kernel implements RunHooks, CallHost {
   /** spin_lock: one CPU, so taking a held lock is a deadlock (KernelBug). */
   spinLock(lock: number, service = "spin_lock"): void {
     const mmu = this.machine.mmu;
-    if (mmu.load32(lock) !== 0) throw new KernelBug(service, lock, `deadlock: lock ${hexAddr(lock)} is already held`);
+    if (mmu.load32(lock) !== 0)
+      throw new KernelBug(service, lock, `deadlock: lock ${hexAddr(lock)} is already held`);
     mmu.store32(lock, 1);
     this.preemptCount++;
   }

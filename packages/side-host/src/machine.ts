@@ -4,9 +4,7 @@
  * bus with QEMU's e1000 at 00:03.0, firmware-style enumeration, and a wire from the NIC to a
  * peer. `run` is the machine's main loop; a booted kernel attaches its hooks to it.
  */
-import { FrameAllocator, Mmu, PhysicalMemory } from "@side-kernel/paging";
-import { type EnumeratedFunction, type AccessSize, enumerate, PciBus, type PciFunction } from "@side-kernel/pci";
-import { type CostModel, Cpu, EventQueue, makeCostModel, SimClock } from "@side-kernel/privilege";
+
 import {
   E1000,
   Link,
@@ -17,6 +15,15 @@ import {
   TrafficGenerator,
   type TrafficOptions,
 } from "@side-kernel/net-nic";
+import { FrameAllocator, Mmu, PhysicalMemory } from "@side-kernel/paging";
+import {
+  type AccessSize,
+  type EnumeratedFunction,
+  enumerate,
+  PciBus,
+  type PciFunction,
+} from "@side-kernel/pci";
+import { type CostModel, Cpu, EventQueue, makeCostModel, SimClock } from "@side-kernel/privilege";
 import { Livelock } from "./errors.js";
 import { InterruptController } from "./irqchip.js";
 import { DEFAULT_MEMORY_SIZE, LIVELOCK_STEPS, LOW_MEMORY_RESERVED } from "./limits.js";

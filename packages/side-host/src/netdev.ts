@@ -38,7 +38,7 @@ import {
   NetDeviceOps,
 } from "@side-kernel/kservice";
 import type { DriverInstance } from "./driver.js";
-import { KernelBug, hexAddr } from "./errors.js";
+import { hexAddr, KernelBug } from "./errors.js";
 import type { Kernel } from "./kernel.js";
 import { ETH_DATA_LEN, TX_QUEUE_LEN } from "./limits.js";
 
@@ -158,7 +158,16 @@ export class NetCore {
       qdisc: [],
       txScheduled: false,
       bql: { inflight: 0, sent: 0, completed: 0, completedPackets: 0 },
-      counters: { rxPackets: 0, rxBytes: 0, rxUnhandled: 0, txPackets: 0, txBytes: 0, txDropped: 0, txQueued: 0, txBusy: 0 },
+      counters: {
+        rxPackets: 0,
+        rxBytes: 0,
+        rxUnhandled: 0,
+        txPackets: 0,
+        txBytes: 0,
+        txDropped: 0,
+        txQueued: 0,
+        txBusy: 0,
+      },
     };
     this.devs.set(ptr, d);
     const mmu = this.kn.mmu;
@@ -203,7 +212,8 @@ export class NetCore {
     let i = 0;
     while (this.names.has(`eth${i}`) && i < MAX_ETH_INDEX) i++;
     d.name = `eth${i}`;
-    for (let j = 0; j < NetDevice.NAME_SIZE; j++) mmu.store8(dev + NetDevice.name + j, j < d.name.length ? d.name.charCodeAt(j) : 0);
+    for (let j = 0; j < NetDevice.NAME_SIZE; j++)
+      mmu.store8(dev + NetDevice.name + j, j < d.name.length ? d.name.charCodeAt(j) : 0);
     d.registered = true;
     this.names.set(d.name, d);
     this.mirrorState(d);
@@ -214,7 +224,8 @@ export class NetCore {
   /** unregister_netdev: ifdown if up (ndo_stop), drop the qdisc, withdraw the name. KernelBug if not registered. */
   unregister(dev: number): void {
     const d = this.device(dev, "unregister_netdev");
-    if (!d.registered) throw new KernelBug("unregister_netdev", dev, `net_device ${hexAddr(dev)} is not registered`);
+    if (!d.registered)
+      throw new KernelBug("unregister_netdev", dev, `net_device ${hexAddr(dev)} is not registered`);
     if (d.up) this.devClose(dev);
     this.flushQdisc(d);
     d.registered = false;
@@ -225,7 +236,13 @@ export class NetCore {
   /** The MAC in dev_addr as "52:54:00:12:34:56". */
   macString(dev: number): string {
     const b: string[] = [];
-    for (let i = 0; i < ETH_ALEN; i++) b.push(this.kn.mmu.load8(dev + NetDevice.devAddr + i).toString(16).padStart(2, "0"));
+    for (let i = 0; i < ETH_ALEN; i++)
+      b.push(
+        this.kn.mmu
+          .load8(dev + NetDevice.devAddr + i)
+          .toString(16)
+          .padStart(2, "0"),
+      );
     return b.join(":");
   }
 
@@ -245,7 +262,8 @@ export class NetCore {
    */
   devOpen(dev: number | string): number {
     const d = this.resolve(dev, "dev_open");
-    if (!d.registered) throw new KernelBug("dev_open", d.ptr, `net_device ${hexAddr(d.ptr)} is not registered`);
+    if (!d.registered)
+      throw new KernelBug("dev_open", d.ptr, `net_device ${hexAddr(d.ptr)} is not registered`);
     if (d.up) return 0;
     const mmu = this.kn.mmu;
     const ops = mmu.loadPtr(d.ptr + NetDevice.netdevOps);
@@ -309,7 +327,8 @@ export class NetCore {
   /** netif_carrier_on / off. */
   setCarrier(dev: number, on: boolean): void {
     const d = this.device(dev, on ? "netif_carrier_on" : "netif_carrier_off");
-    if (d.carrier !== on) this.kn.log.write("info", d.name || "net_device", on ? "carrier on" : "carrier off");
+    if (d.carrier !== on)
+      this.kn.log.write("info", d.name || "net_device", on ? "carrier on" : "carrier off");
     d.carrier = on;
     this.mirrorState(d);
   }
@@ -330,7 +349,11 @@ export class NetCore {
   completedQueue(dev: number, pkts: number, bytes: number): void {
     const d = this.device(dev, "netdev_completed_queue");
     if (bytes > d.bql.inflight) {
-      throw new KernelBug("netdev_completed_queue", bytes, `${bytes} bytes completed but only ${d.bql.inflight} in flight on ${d.name}`);
+      throw new KernelBug(
+        "netdev_completed_queue",
+        bytes,
+        `${bytes} bytes completed but only ${d.bql.inflight} in flight on ${d.name}`,
+      );
     }
     d.bql.inflight -= bytes;
     d.bql.completed += bytes;
@@ -342,7 +365,8 @@ export class NetCore {
   /** An skb for `dev` (pointer or name) with `size` bytes of room after NET_SKB_PAD; 0 when out of memory. */
   allocSkb(dev: number | string, size: number): number {
     const d = this.resolve(dev, "allocSkb");
-    if (!Number.isInteger(size) || size <= 0) throw new KernelBug("allocSkb", size, `size ${size} is not positive`);
+    if (!Number.isInteger(size) || size <= 0)
+      throw new KernelBug("allocSkb", size, `size ${size} is not positive`);
     return this.kn.skb.alloc(d.owner.heap, d.ptr, size, this.kn.skb.pad);
   }
 

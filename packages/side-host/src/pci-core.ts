@@ -28,7 +28,7 @@ import {
   PCI_COMMAND_MEMORY,
 } from "@side-kernel/pci";
 import type { DriverInstance } from "./driver.js";
-import { KernelBug, hex, hexAddr } from "./errors.js";
+import { hex, hexAddr, KernelBug } from "./errors.js";
 import type { Kernel } from "./kernel.js";
 
 /** Longest C string the kernel reads from a driver (a driver name). */
@@ -99,7 +99,9 @@ export class PciCore {
         flags[bar.index] =
           bar.kind === "io"
             ? IORESOURCE_IO
-            : IORESOURCE_MEM | (bar.kind === "mem64" ? IORESOURCE_MEM_64 : 0) | (bar.prefetchable ? IORESOURCE_PREFETCH : 0);
+            : IORESOURCE_MEM |
+              (bar.kind === "mem64" ? IORESOURCE_MEM_64 : 0) |
+              (bar.prefetchable ? IORESOURCE_PREFETCH : 0);
       }
       const rec: PciDevRecord = {
         ptr,
@@ -153,7 +155,8 @@ export class PciCore {
 
   /** The pci_dev at bus:device.fn, or undefined. */
   find(bus: number, device: number, fn = 0): PciDevRecord | undefined {
-    for (const d of this.devices.values()) if (d.fn.bus === bus && d.fn.device === device && d.fn.fn === fn) return d;
+    for (const d of this.devices.values())
+      if (d.fn.bus === bus && d.fn.device === device && d.fn.fn === fn) return d;
     return undefined;
   }
 
@@ -198,7 +201,11 @@ export class PciCore {
         return e;
       }
     }
-    throw new KernelBug("pci_register_driver", table, `id table at ${hexAddr(table)} has no terminating entry`);
+    throw new KernelBug(
+      "pci_register_driver",
+      table,
+      `id table at ${hexAddr(table)} has no terminating entry`,
+    );
   }
 
   /**
@@ -207,7 +214,8 @@ export class PciCore {
    * same pci_driver is registered twice or the id table is unterminated.
    */
   registerDriver(inst: DriverInstance, drv: number): number {
-    if (this.drivers.has(drv)) throw new KernelBug("pci_register_driver", drv, `pci_driver ${hexAddr(drv)} is already registered`);
+    if (this.drivers.has(drv))
+      throw new KernelBug("pci_register_driver", drv, `pci_driver ${hexAddr(drv)} is already registered`);
     const mmu = this.kn.mmu;
     const rec: PciDriverRecord = {
       ptr: drv,
@@ -241,7 +249,11 @@ export class PciCore {
   unregisterDriver(inst: DriverInstance, drv: number): void {
     const rec = this.drivers.get(drv);
     if (rec === undefined || rec.owner !== inst) {
-      throw new KernelBug("pci_unregister_driver", drv, `pci_driver ${hexAddr(drv)} is not registered by ${inst.name}`);
+      throw new KernelBug(
+        "pci_unregister_driver",
+        drv,
+        `pci_driver ${hexAddr(drv)} is not registered by ${inst.name}`,
+      );
     }
     for (const dev of [...rec.devices]) {
       if (rec.remove !== 0) inst.call(rec.remove, dev.ptr);
@@ -292,7 +304,11 @@ export class PciCore {
     const dev = this.device(pdev, "pci_request_selected_regions");
     for (let i = 0; i < PCI_NUM_RESOURCES; i++) {
       if ((bars & (1 << i)) !== 0 && dev.lens[i] > 0 && dev.regionOwner[i] !== 0) {
-        this.kn.log.write("err", dev.name, `BAR ${i} region already claimed by ${this.kn.ownerName(dev.regionOwner[i])}`);
+        this.kn.log.write(
+          "err",
+          dev.name,
+          `BAR ${i} region already claimed by ${this.kn.ownerName(dev.regionOwner[i])}`,
+        );
         return -EBUSY;
       }
     }
@@ -307,7 +323,11 @@ export class PciCore {
     const dev = this.device(pdev, "pci_release_selected_regions");
     for (let i = 0; i < PCI_NUM_RESOURCES; i++) {
       if ((bars & (1 << i)) !== 0 && dev.lens[i] > 0 && dev.regionOwner[i] !== inst.id) {
-        throw new KernelBug("pci_release_selected_regions", bars, `BAR ${i} of ${dev.name} is not held by ${inst.name}`);
+        throw new KernelBug(
+          "pci_release_selected_regions",
+          bars,
+          `BAR ${i} of ${dev.name} is not held by ${inst.name}`,
+        );
       }
     }
     for (let i = 0; i < PCI_NUM_RESOURCES; i++) if ((bars & (1 << i)) !== 0) dev.regionOwner[i] = 0;
@@ -344,7 +364,8 @@ export class PciCore {
   iounmap(inst: DriverInstance, va: number): void {
     const m = this.iomaps.get(va);
     if (m === undefined) throw new KernelBug("iounmap", va, `${hexAddr(va)} is not an ioremap mapping`);
-    if (m.owner !== inst.id) throw new KernelBug("iounmap", va, `mapping ${hexAddr(va)} belongs to ${this.kn.ownerName(m.owner)}`);
+    if (m.owner !== inst.id)
+      throw new KernelBug("iounmap", va, `mapping ${hexAddr(va)} belongs to ${this.kn.ownerName(m.owner)}`);
     for (let i = 0; i < m.pages; i++) {
       this.kn.space.unmap(va + i * PAGE_SIZE);
       this.kn.mmu.invlpg(va + i * PAGE_SIZE);
@@ -395,7 +416,8 @@ export class PciCore {
       this.kn.log.write("warn", dev.name, "pci_restore_state without pci_save_state");
       return;
     }
-    for (let i = dev.saved.length - 1; i >= 1; i--) this.kn.machine.bus.configWrite(dev.fn.bdf, i * 4, 4, dev.saved[i]);
+    for (let i = dev.saved.length - 1; i >= 1; i--)
+      this.kn.machine.bus.configWrite(dev.fn.bdf, i * 4, 4, dev.saved[i]);
   }
 
   /** Devices whose IRQ is `irq` and that are bound to `inst`'s drivers (for ownership checks). */

@@ -18,7 +18,7 @@ import {
   PACKET_OTHERHOST,
   SkBuff,
 } from "@side-kernel/kservice";
-import { KernelBug, hexAddr } from "./errors.js";
+import { hexAddr, KernelBug } from "./errors.js";
 import type { Heap } from "./heap.js";
 import type { Kernel } from "./kernel.js";
 import { FREED_HISTORY } from "./limits.js";
@@ -60,7 +60,8 @@ export class SkbCore {
   get(ptr: number, service: string): SkbRecord {
     const r = this.skbs.get(ptr);
     if (r !== undefined) return r;
-    if (this.freed.has(ptr)) throw new KernelBug(service, ptr, `skb ${hexAddr(ptr)} was already freed (double free)`);
+    if (this.freed.has(ptr))
+      throw new KernelBug(service, ptr, `skb ${hexAddr(ptr)} was already freed (double free)`);
     throw new KernelBug(service, ptr, `${hexAddr(ptr)} is not an skb`);
   }
 
@@ -77,7 +78,17 @@ export class SkbCore {
       pool.free(head, 0, "netdev_alloc_skb", "skb");
       return 0;
     }
-    const rec: SkbRecord = { ptr, head, end, pool, dataOff: headroom, len: 0, tail: headroom, dev, macOff: -1 };
+    const rec: SkbRecord = {
+      ptr,
+      head,
+      end,
+      pool,
+      dataOff: headroom,
+      len: 0,
+      tail: headroom,
+      dev,
+      macOff: -1,
+    };
     this.skbs.set(ptr, rec);
     this.freed.delete(ptr);
     this.allocated++;
@@ -133,9 +144,14 @@ export class SkbCore {
   /** skb_reserve: move data and tail by `len` in an empty skb. KernelBug if not empty or past the end. */
   reserve(ptr: number, len: number): void {
     const r = this.get(ptr, "skb_reserve");
-    if (r.len !== 0) throw new KernelBug("skb_reserve", ptr, `skb ${hexAddr(ptr)} is not empty (len ${r.len})`);
+    if (r.len !== 0)
+      throw new KernelBug("skb_reserve", ptr, `skb ${hexAddr(ptr)} is not empty (len ${r.len})`);
     if (r.tail + len > r.end) {
-      throw new KernelBug("skb_reserve", ptr, `reserving ${len} bytes passes the end of a ${r.end}-byte buffer`);
+      throw new KernelBug(
+        "skb_reserve",
+        ptr,
+        `reserving ${len} bytes passes the end of a ${r.end}-byte buffer`,
+      );
     }
     r.dataOff += len;
     r.tail += len;
@@ -175,7 +191,11 @@ export class SkbCore {
   ethTypeTrans(ptr: number, dev: number): number {
     const r = this.get(ptr, "eth_type_trans");
     if (r.len < ETH_HLEN) {
-      throw new KernelBug("eth_type_trans", ptr, `frame of ${r.len} bytes is shorter than an Ethernet header`);
+      throw new KernelBug(
+        "eth_type_trans",
+        ptr,
+        `frame of ${r.len} bytes is shorter than an Ethernet header`,
+      );
     }
     const mmu = this.kn.mmu;
     const data = r.head + r.dataOff;

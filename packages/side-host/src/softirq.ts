@@ -6,14 +6,9 @@
  * whole budget stays scheduled and goes to the tail, as in Linux; leftover work waits for the
  * next round of the run loop (ksoftirqd).
  */
-import {
-  NAPI_STATE_DISABLED,
-  NAPI_STATE_ENABLED,
-  NAPI_STATE_SCHED,
-  NapiStruct,
-} from "@side-kernel/kservice";
+import { NAPI_STATE_DISABLED, NAPI_STATE_ENABLED, NAPI_STATE_SCHED, NapiStruct } from "@side-kernel/kservice";
 import type { DriverInstance } from "./driver.js";
-import { KernelBug, hexAddr } from "./errors.js";
+import { hexAddr, KernelBug } from "./errors.js";
 import type { Kernel } from "./kernel.js";
 import { NETDEV_BUDGET } from "./limits.js";
 
@@ -54,15 +49,27 @@ export class Softirq {
   }
 
   private mirror(n: NapiRecord): void {
-    const state = (n.scheduled ? NAPI_STATE_SCHED : 0) | (n.enabled ? NAPI_STATE_ENABLED : NAPI_STATE_DISABLED);
+    const state =
+      (n.scheduled ? NAPI_STATE_SCHED : 0) | (n.enabled ? NAPI_STATE_ENABLED : NAPI_STATE_DISABLED);
     this.kn.mmu.store32(n.ptr + NapiStruct.state, state);
   }
 
   /** netif_napi_add: register (disabled until napi_enable). KernelBug if already registered. */
   add(inst: DriverInstance, dev: number, napi: number, poll: number, weight: number): void {
     this.kn.net.device(dev, "netif_napi_add");
-    if (this.napis.has(napi)) throw new KernelBug("netif_napi_add", napi, `napi ${hexAddr(napi)} is already registered`);
-    const n: NapiRecord = { ptr: napi, dev, poll, weight, owner: inst, enabled: false, scheduled: false, completed: false, polls: 0 };
+    if (this.napis.has(napi))
+      throw new KernelBug("netif_napi_add", napi, `napi ${hexAddr(napi)} is already registered`);
+    const n: NapiRecord = {
+      ptr: napi,
+      dev,
+      poll,
+      weight,
+      owner: inst,
+      enabled: false,
+      scheduled: false,
+      completed: false,
+      polls: 0,
+    };
     this.napis.set(napi, n);
     const mmu = this.kn.mmu;
     mmu.storePtr(napi + NapiStruct.poll, poll);
@@ -153,7 +160,7 @@ export class Softirq {
       if (work > n.weight || work < 0) {
         this.kn.log.write("warn", n.owner.name, `napi poll returned ${work} with budget ${n.weight}`);
       }
-      budget -= work > 0 ? work : 0;
+      budget -= Math.max(work, 0);
       if (!n.completed && n.scheduled && n.enabled) {
         // used its whole budget (or forgot to complete): stays scheduled, at the tail
         this.pollList.push(n);

@@ -4,7 +4,7 @@
  * page source: contiguous frames seen through the direct map.
  */
 import { type FrameAllocator, OutOfFramesError } from "@side-kernel/paging";
-import { KernelBug, hexAddr } from "./errors.js";
+import { hexAddr, KernelBug } from "./errors.js";
 import type { PageSource } from "./heap.js";
 import { PAGE_OFFSET } from "./layout.js";
 
@@ -23,7 +23,9 @@ export class VirtualRegion {
     readonly size: number,
   ) {
     if (start % PAGE !== 0 || size % PAGE !== 0 || size <= 0) {
-      throw new RangeError(`VirtualRegion ${name}: start ${hexAddr(start)} and size ${size} must be page-aligned`);
+      throw new RangeError(
+        `VirtualRegion ${name}: start ${hexAddr(start)} and size ${size} must be page-aligned`,
+      );
     }
     this.holes = [{ va: start, pages: size / PAGE }];
   }
@@ -46,7 +48,8 @@ export class VirtualRegion {
   /** Return a range from `alloc`; returns its page count. Throws KernelBug for an unknown start. */
   free(va: number, service: string): number {
     const pages = this.used.get(va);
-    if (pages === undefined) throw new KernelBug(service, va, `${hexAddr(va)} is not an area of ${this.name}`);
+    if (pages === undefined)
+      throw new KernelBug(service, va, `${hexAddr(va)} is not an area of ${this.name}`);
     this.used.delete(va);
     let i = 0;
     while (i < this.holes.length && this.holes[i].va < va) i++;

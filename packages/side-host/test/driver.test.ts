@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
 import { type DriverModule, GFP_KERNEL } from "@side-kernel/kservice";
+import { describe, expect, it } from "vitest";
 import { KernelPanic, MODULES_VADDR, ModuleLeak } from "../src/index.js";
 import { bootKernel, expectNoLeaks } from "./helpers.js";
 import { STATUS, statusDriver } from "./status-driver.js";
@@ -70,7 +70,10 @@ describe("driver loader with a tiny non-e1000 driver", () => {
   it("rejects a module whose init is not an entry point", () => {
     const { kernel } = bootKernel();
     expect(() =>
-      kernel.loadDriver({ name: "x", entryPoints: { a: () => 0 }, init: "init", exit: "a" }, { mode: "native" }),
+      kernel.loadDriver(
+        { name: "x", entryPoints: { a: () => 0 }, init: "init", exit: "a" },
+        { mode: "native" },
+      ),
     ).toThrow(TypeError);
     expect(() => kernel.loadDriver(statusDriver, { mode: "isolated" as "native" })).toThrow(/not supported/);
     expectNoLeaks(kernel);

@@ -68,7 +68,11 @@ describe("e1000 driver, native", () => {
   });
 
   it("frames from a TrafficGenerator reach the protocol hook in order; ifdown then ifup works", () => {
-    const { kernel, machine } = bootKernel({ mac: MAC, peer: "generator", traffic: { count: 40, ratePps: 100_000 } });
+    const { kernel, machine } = bootKernel({
+      mac: MAC,
+      peer: "generator",
+      traffic: { count: 40, ratePps: 100_000 },
+    });
     const inst = kernel.loadDriver(e1000Driver, { mode: "native" });
     const seqs: number[] = [];
     kernel.net.protocolHandler = (skb) => {

@@ -2,7 +2,11 @@ import { expect } from "vitest";
 import { Kernel, Machine, type MachineOptions } from "../src/index.js";
 
 /** Boot a fresh machine and kernel. */
-export function bootKernel(options: MachineOptions = {}): { machine: Machine; kernel: Kernel; framesBefore: number } {
+export function bootKernel(options: MachineOptions = {}): {
+  machine: Machine;
+  kernel: Kernel;
+  framesBefore: number;
+} {
   const machine = new Machine(options);
   const framesBefore = machine.frames.usedFrames;
   const kernel = Kernel.boot(machine);

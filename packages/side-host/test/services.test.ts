@@ -92,7 +92,9 @@ describe("kernel services: DMA", () => {
     expect(dma).toBe(buf - PAGE_OFFSET);
     expect(inst.ledger.has("dma-map", dma)).toBe(true);
     expect(() => k.dma_unmap_single(pdev, dma + 64, 1500, DMA_FROM_DEVICE)).toThrow(/was never mapped/);
-    expect(() => k.dma_unmap_single(pdev, dma, 100, DMA_FROM_DEVICE)).toThrow(/differs from the mapped size 1500/);
+    expect(() => k.dma_unmap_single(pdev, dma, 100, DMA_FROM_DEVICE)).toThrow(
+      /differs from the mapped size 1500/,
+    );
     expect(() => k.dma_unmap_single(pdev, dma, 1500, DMA_TO_DEVICE)).toThrow(/direction/);
     k.dma_unmap_single(pdev, dma, 1500, DMA_FROM_DEVICE);
     expect(() => k.dma_unmap_single(pdev, dma, 1500, DMA_FROM_DEVICE)).toThrow(/never mapped/);
@@ -144,7 +146,9 @@ describe("kernel services: DMA", () => {
 
   it("an unknown pci_dev is a precise error", () => {
     const { kernel, inst, k, pdev } = setup();
-    expect(() => k.pci_enable_device(pdev + 8)).toThrow(/pci_enable_device: 0xffff8880[0-9a-f]+ is not a pci_dev/);
+    expect(() => k.pci_enable_device(pdev + 8)).toThrow(
+      /pci_enable_device: 0xffff8880[0-9a-f]+ is not a pci_dev/,
+    );
     expect(() => k.dma_map_single(0x1234, 0, 1, DMA_TO_DEVICE)).toThrow(KernelBug);
     kernel.unloadDriver(inst);
     expectNoLeaks(kernel);
@@ -186,7 +190,9 @@ describe("kernel services: skb", () => {
     expect(k.eth_skb_pad(skb)).toBe(0);
     expect(k.load32(skb + SkBuff.len)).toBe(60);
     k.dev_kfree_skb_any(skb);
-    expect(() => k.dev_kfree_skb_any(skb)).toThrow(/dev_kfree_skb_any: skb 0xffff8880[0-9a-f]+ was already freed \(double free\)/);
+    expect(() => k.dev_kfree_skb_any(skb)).toThrow(
+      /dev_kfree_skb_any: skb 0xffff8880[0-9a-f]+ was already freed \(double free\)/,
+    );
     expect(() => k.dev_kfree_skb_any(data)).toThrow(/is not an skb/);
     k.free_netdev(dev);
     expect(inst.ledger.count()).toBe(0);

@@ -3,13 +3,7 @@
  * pci_ioremap_bar, reads the device STATUS register (offset 0x8, hardware.md 5.2) and logs it.
  * It proves the kernel API is not shaped around one driver. All state is in simulated memory.
  */
-import {
-  type DriverModule,
-  GFP_KERNEL,
-  type KernelApi,
-  PciDeviceId,
-  PciDriver,
-} from "@side-kernel/kservice";
+import { type DriverModule, GFP_KERNEL, type KernelApi, PciDeviceId, PciDriver } from "@side-kernel/kservice";
 
 /** STATUS register offset in BAR 0 (8254x; hardware.md 5.2). */
 export const STATUS = 0x8;
@@ -17,7 +11,12 @@ const NAME = "status-probe";
 /** Our private struct: the ioremapped BAR (8 bytes) and the STATUS value read (4 bytes). */
 const Priv = { hwAddr: 0, status: 8, SIZE: 16 } as const;
 /** Module data: the pci_driver, then the id table (2 entries), then the name string. */
-const Mod = { driver: 0, ids: PciDriver.SIZE, name: PciDriver.SIZE + 2 * PciDeviceId.SIZE, SIZE: 128 } as const;
+const Mod = {
+  driver: 0,
+  ids: PciDriver.SIZE,
+  name: PciDriver.SIZE + 2 * PciDeviceId.SIZE,
+  SIZE: 128,
+} as const;
 
 function init(k: KernelApi): number {
   const mod = k.kzalloc(Mod.SIZE, GFP_KERNEL);
