@@ -1,0 +1,65 @@
+import { FrameAllocator, PhysicalMemory } from "@side-kernel/paging";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { DirectMapPages, Heap, KernelBug, PAGE_OFFSET } from "../src/index.js";
+
+function makeHeap() {
+  const memory = new PhysicalMemory(8 * 1024 * 1024);
+  const frames = new FrameAllocator(memory, { base: 1024 * 1024 });
+  return { heap: new Heap(new DirectMapPages(frames, memory.size), memory), frames, memory };
+}
+
+describe("Heap", () => {
+  it("random alloc/free sequences never overlap live blocks and give every frame back", () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.integer({ min: 1, max: 9000 }), fc.constant(-1)), {
+          minLength: 1,
+          maxLength: 120,
+        }),
+        (ops) => {
+          const { heap, frames } = makeHeap();
+          const before = frames.usedFrames;
+          const live: { va: number; size: number }[] = [];
+          for (const op of ops) {
+            if (op < 0 && live.length > 0) {
+              const b = live.splice(live.length >> 1, 1)[0];
+              heap.free(b.va, 1, "test");
+            } else if (op > 0) {
+              const va = heap.alloc(op, 1, false);
+              expect(va).toBeGreaterThanOrEqual(PAGE_OFFSET);
+              for (const b of live) expect(va + op <= b.va || b.va + b.size <= va).toBe(true);
+              live.push({ va, size: op });
+            }
+          }
+          for (const b of live) heap.free(b.va, 1, "test");
+          heap.trim();
+          expect(heap.stats.blocks).toBe(0);
+          expect(frames.usedFrames).toBe(before);
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it("names double frees, interior pointers, foreign owners and wrong kinds", () => {
+    const { heap } = makeHeap();
+    const a = heap.alloc(40, 1, true);
+    const b = heap.alloc(40, 1, true);
+    heap.free(a, 1, "kfree");
+    expect(() => heap.free(a, 1, "kfree")).toThrow(/kfree: double free/);
+    expect(() => heap.free(b + 8, 1, "kfree")).toThrow(/inside a kmalloc-64 slab/);
+    expect(() => heap.free(b, 2, "kfree")).toThrow(/belongs to driver #1, not driver #2/);
+    expect(() => heap.free(b, 1, "kfree", "coherent")).toThrow(KernelBug);
+    const run = heap.allocRun(5000, 1, "coherent");
+    expect(run % 4096).toBe(0);
+    expect(() => heap.free(run + 4096, 1, "dma_free_coherent", "coherent")).toThrow(/inside the block at/);
+    heap.free(run, 1, "dma_free_coherent", "coherent");
+    heap.free(b, 1, "kfree");
+  });
+
+  it("returns 0 when memory runs out", () => {
+    const { heap } = makeHeap();
+    expect(heap.alloc(64 * 1024 * 1024, 1, false)).toBe(0);
+  });
+});
