@@ -48,6 +48,11 @@ export const IO_PORT = 0xc000;
 export const IO_LEN = 0x40;
 export const IRQ = 11;
 const CODE_BASE = 0xffff_a000_0000;
+
+/** Evaluate a side effect, then return a value (a comma expression without the operator). */
+function seq(_effect: unknown, value: number): number {
+  return value;
+}
 const ALIGN = 64;
 const PAGE = 4096;
 
@@ -482,12 +487,12 @@ export class FakeKernel {
         this.setState(NETDEV_STATE_REGISTERED, false);
         return 0;
       },
-      netif_start_queue: () => (this.setState(NETDEV_STATE_QUEUE_STOPPED, false), 0),
-      netif_stop_queue: () => (this.setState(NETDEV_STATE_QUEUE_STOPPED, true), 0),
-      netif_wake_queue: () => (this.setState(NETDEV_STATE_QUEUE_STOPPED, false), 0),
+      netif_start_queue: () => seq(this.setState(NETDEV_STATE_QUEUE_STOPPED, false), 0),
+      netif_stop_queue: () => seq(this.setState(NETDEV_STATE_QUEUE_STOPPED, true), 0),
+      netif_wake_queue: () => seq(this.setState(NETDEV_STATE_QUEUE_STOPPED, false), 0),
       netif_queue_stopped: () => (this.state(NETDEV_STATE_QUEUE_STOPPED) ? 1 : 0),
-      netif_carrier_on: () => (this.setState(NETDEV_STATE_CARRIER_OK, true), 0),
-      netif_carrier_off: () => (this.setState(NETDEV_STATE_CARRIER_OK, false), 0),
+      netif_carrier_on: () => seq(this.setState(NETDEV_STATE_CARRIER_OK, true), 0),
+      netif_carrier_off: () => seq(this.setState(NETDEV_STATE_CARRIER_OK, false), 0),
       netif_carrier_ok: () => (this.state(NETDEV_STATE_CARRIER_OK) ? 1 : 0),
       netdev_sent_queue: () => 0,
       netdev_completed_queue: () => 0,
@@ -507,7 +512,7 @@ export class FakeKernel {
         this.napis.set(napi, { enabled: false, scheduled: false });
         return 0;
       },
-      netif_napi_del: (napi: number) => (this.napis.delete(napi), 0),
+      netif_napi_del: (napi: number) => seq(this.napis.delete(napi), 0),
       napi_enable: (napi: number) => {
         const st = this.napis.get(napi);
         if (st) st.enabled = true;
@@ -539,7 +544,7 @@ export class FakeKernel {
         return 0;
       },
       netdev_alloc_skb: (_d: number, len: number) => this.allocSkb(len),
-      dev_kfree_skb_any: (skb: number) => (this.freeSkb(skb), 0),
+      dev_kfree_skb_any: (skb: number) => seq(this.freeSkb(skb), 0),
       skb_put: (skb: number, len: number) => {
         const o = this.off(skb, SkBuff.SIZE);
         const tail = m.getUint32(o + SkBuff.tail, true);
@@ -610,10 +615,10 @@ export class FakeKernel {
         return 0;
       },
       jiffies: () => this.jiffiesNow,
-      printk: (s: string) => (this.log.push(s), 0),
-      netdev_err: (_d: number, s: string) => (this.log.push(`ERR ${s}`), 0),
-      netdev_info: (_d: number, s: string) => (this.log.push(s), 0),
-      dev_err: (_p: number, s: string) => (this.log.push(`ERR ${s}`), 0),
+      printk: (s: string) => seq(this.log.push(s), 0),
+      netdev_err: (_d: number, s: string) => seq(this.log.push(`ERR ${s}`), 0),
+      netdev_info: (_d: number, s: string) => seq(this.log.push(s), 0),
+      dev_err: (_p: number, s: string) => seq(this.log.push(`ERR ${s}`), 0),
     };
 
     for (const name of Object.keys(SERVICES) as ServiceName[]) {
