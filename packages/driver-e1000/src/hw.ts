@@ -166,21 +166,23 @@ function acquireEeprom(k: KernelApi, hw: Ptr): number {
   return 0;
 }
 
+/** Write EECD, flush, and hold for one Microwire clock phase. */
+function eecdPhase(k: KernelApi, hw: Ptr, eecd: number): void {
+  ew32(k, hw, R.E1000_EECD, eecd);
+  writeFlush(k, hw);
+  k.udelay(EEPROM_MICROWIRE_DELAY_US);
+}
+
 /** e1000_standby_eeprom (Microwire): CS low, clock high, CS high, clock low. */
 function standbyEeprom(k: KernelApi, hw: Ptr): void {
   let eecd = er32(k, hw, R.E1000_EECD) & ~(R.E1000_EECD_CS | R.E1000_EECD_SK);
-  const step = (v: number) => {
-    ew32(k, hw, R.E1000_EECD, v);
-    writeFlush(k, hw);
-    k.udelay(EEPROM_MICROWIRE_DELAY_US);
-  };
-  step(eecd);
+  eecdPhase(k, hw, eecd);
   eecd |= R.E1000_EECD_SK;
-  step(eecd);
+  eecdPhase(k, hw, eecd);
   eecd |= R.E1000_EECD_CS;
-  step(eecd);
+  eecdPhase(k, hw, eecd);
   eecd &= ~R.E1000_EECD_SK;
-  step(eecd);
+  eecdPhase(k, hw, eecd);
 }
 
 /** e1000_release_eeprom (Microwire): CS and DI low, one clock pulse, drop REQ. */
@@ -408,7 +410,7 @@ export function e1000Reset(k: KernelApi, adapter: Ptr): number {
   ew32(k, hw, R.E1000_PBA, R.E1000_PBA_48K);
   let err = resetHw(k, adapter);
   if (err) {
-    k.dev_err(pdev, "e1000: reset did not complete (CTRL.RST still set)");
+    k.dev_err(pdev, "reset did not complete (CTRL.RST still set)");
     return err;
   }
   ew32(k, hw, R.E1000_WUC, 0);
@@ -416,7 +418,7 @@ export function e1000Reset(k: KernelApi, adapter: Ptr): number {
   if (err) {
     k.dev_err(
       pdev,
-      `e1000: Hardware Error: link setup failed (PHY ID 0x${k.load32(adapter + Adapter.phyId).toString(16)})`,
+      `Hardware Error: link setup failed (PHY ID 0x${k.load32(adapter + Adapter.phyId).toString(16)})`,
     );
   }
   ew32(k, hw, R.E1000_VET, R.ETH_P_8021Q);

@@ -207,7 +207,7 @@ export function e1000_init_module(k: KernelApi): number {
     k.kfree(data);
     return err;
   }
-  k.printk("e1000: Intel(R) PRO/1000 Network Driver (side-kernel)");
+  k.printk("Intel(R) PRO/1000 Network Driver (side-kernel)");
   return 0;
 }
 
@@ -219,7 +219,7 @@ export function e1000_init_module(k: KernelApi): number {
  */
 export function e1000_exit_module(k: KernelApi, drv?: number): number {
   if (typeof drv !== "number" || drv === 0) {
-    k.printk("e1000: module exit without the pci_driver pointer: nothing unregistered");
+    k.printk("module exit without the pci_driver pointer: nothing unregistered");
     return -EINVAL;
   }
   k.pci_unregister_driver(drv);
@@ -272,7 +272,7 @@ export function e1000_probe(k: KernelApi, pdev: Ptr, _ent?: number): number {
 
   const hwAddr = k.pci_ioremap_bar(pdev, BAR_0);
   if (!hwAddr) {
-    k.dev_err(pdev, "e1000: cannot map BAR 0 (the register window)");
+    k.dev_err(pdev, "cannot map BAR 0 (the register window)");
     return probeUnwind(k, pdev, -EIO, 1, bars, 0, 0);
   }
   let ioBase = 0;
@@ -285,7 +285,7 @@ export function e1000_probe(k: KernelApi, pdev: Ptr, _ent?: number): number {
   }
   err = k.dma_set_mask_and_coherent(pdev, DMA_BIT_MASK(E1000_DMA_MASK_BITS));
   if (err) {
-    k.dev_err(pdev, "e1000: No usable DMA configuration, aborting");
+    k.dev_err(pdev, "No usable DMA configuration, aborting");
     return probeUnwind(k, pdev, err, 2, bars, hwAddr, 0);
   }
 
@@ -318,27 +318,27 @@ export function e1000_probe(k: KernelApi, pdev: Ptr, _ent?: number): number {
   // Put the MAC in a known state before reading the EEPROM.
   err = resetHw(k, adapter);
   if (err) {
-    k.dev_err(pdev, "e1000: reset did not complete (CTRL.RST still set)");
+    k.dev_err(pdev, "reset did not complete (CTRL.RST still set)");
     return probeUnwind(k, pdev, err, 4, bars, hwAddr, netdev);
   }
   const sum = eepromSum(k, adapter);
   if (sum < 0) {
-    k.dev_err(pdev, "e1000: EEPROM read failed (no grant from the EEPROM)");
+    k.dev_err(pdev, "EEPROM read failed (no grant from the EEPROM)");
     return probeUnwind(k, pdev, -EIO, 4, bars, hwAddr, netdev);
   }
   if (sum !== R.EEPROM_SUM) {
     k.dev_err(
       pdev,
-      `e1000: The EEPROM Checksum Is Not Valid (sum 0x${sum.toString(16)}, expected 0x${R.EEPROM_SUM.toString(16)})`,
+      `The EEPROM Checksum Is Not Valid (sum 0x${sum.toString(16)}, expected 0x${R.EEPROM_SUM.toString(16)})`,
     );
     return probeUnwind(k, pdev, -EIO, 4, bars, hwAddr, netdev);
   }
   if (readMacAddr(k, adapter) < 0) {
-    k.dev_err(pdev, "e1000: EEPROM Read Error (MAC address)");
+    k.dev_err(pdev, "EEPROM Read Error (MAC address)");
     return probeUnwind(k, pdev, -EIO, 4, bars, hwAddr, netdev);
   }
   if (!k.is_valid_ether_addr(netdev + NetDevice.devAddr)) {
-    k.dev_err(pdev, `e1000: Invalid MAC Address ${macString(k, netdev + NetDevice.devAddr)}`);
+    k.dev_err(pdev, `Invalid MAC Address ${macString(k, netdev + NetDevice.devAddr)}`);
     return probeUnwind(k, pdev, -EIO, 4, bars, hwAddr, netdev);
   }
 
@@ -358,7 +358,7 @@ export function e1000_probe(k: KernelApi, pdev: Ptr, _ent?: number): number {
   }
   k.netdev_info(
     netdev,
-    `e1000: (PCI) ${macString(k, netdev + NetDevice.devAddr)} Intel(R) PRO/1000 Network Connection`,
+    `(PCI) ${macString(k, netdev + NetDevice.devAddr)} Intel(R) PRO/1000 Network Connection`,
   );
   return 0;
 }
@@ -673,13 +673,13 @@ export function e1000_open(k: KernelApi, netdev: Ptr): number {
   k.netif_carrier_off(netdev);
   let err = setupRingResources(k, adapter, txRing, E1000_DEFAULT_TXD);
   if (err) {
-    k.netdev_err(netdev, "e1000: Unable to allocate memory for the Tx descriptor ring");
+    k.netdev_err(netdev, "Unable to allocate memory for the Tx descriptor ring");
     e1000Reset(k, adapter);
     return err;
   }
   err = setupRingResources(k, adapter, rxRing, E1000_DEFAULT_RXD);
   if (err) {
-    k.netdev_err(netdev, "e1000: Unable to allocate memory for the Rx descriptor ring");
+    k.netdev_err(netdev, "Unable to allocate memory for the Rx descriptor ring");
     freeRingResources(k, adapter, txRing);
     e1000Reset(k, adapter);
     return err;
@@ -693,7 +693,7 @@ export function e1000_open(k: KernelApi, netdev: Ptr): number {
     netdev,
   );
   if (err) {
-    k.netdev_err(netdev, `e1000: Unable to allocate interrupt, error ${err}`);
+    k.netdev_err(netdev, `Unable to allocate interrupt, error ${err}`);
     cleanRing(k, adapter, rxRing, DMA_FROM_DEVICE);
     freeRingResources(k, adapter, rxRing);
     cleanRing(k, adapter, txRing, DMA_TO_DEVICE);
@@ -828,7 +828,7 @@ export function e1000_reset_task(k: KernelApi, work: Ptr): number {
   const adapter = work - Adapter.resetTask;
   const flags = k.load32(adapter + Adapter.flags);
   if (flags & E1000_FLAG_DOWN || !(flags & E1000_FLAG_UP)) return 0;
-  k.netdev_err(k.loadPtr(adapter + Adapter.netdev), "e1000: Reset adapter");
+  k.netdev_err(k.loadPtr(adapter + Adapter.netdev), "Reset adapter");
   down(k, adapter);
   configure(k, adapter);
   up(k, adapter);
@@ -1037,7 +1037,7 @@ export function e1000_watchdog(k: KernelApi, timer: Ptr): number {
       k.store32(adapter + Adapter.linkDuplex, full ? 2 : 1);
       k.netdev_info(
         netdev,
-        `e1000: ${netdevName(k, netdev)} NIC Link is Up ${speed} Mbps ${full ? "Full" : "Half"} Duplex, Flow Control: None`,
+        `NIC Link is Up ${speed} Mbps ${full ? "Full" : "Half"} Duplex, Flow Control: None`,
       );
       ew32(k, hw, R.E1000_TCTL, er32(k, hw, R.E1000_TCTL) | R.E1000_TCTL_EN);
       k.netif_carrier_on(netdev);
@@ -1046,7 +1046,7 @@ export function e1000_watchdog(k: KernelApi, timer: Ptr): number {
   } else if (k.netif_carrier_ok(netdev)) {
     k.store32(adapter + Adapter.linkSpeed, 0);
     k.store32(adapter + Adapter.linkDuplex, 0);
-    k.netdev_info(netdev, `e1000: ${netdevName(k, netdev)} NIC Link is Down`);
+    k.netdev_info(netdev, `NIC Link is Down`);
     k.netif_carrier_off(netdev);
   }
   updateStats(k, adapter);

@@ -18,7 +18,7 @@ import {
   TimerList,
   WorkStruct,
 } from "@side-kernel/kservice";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { e1000Driver } from "../src/driver.js";
 import { Adapter, Ring } from "../src/layout.js";
 import { E1000_WATCHDOG_INTERVAL, EADDRNOTAVAIL } from "../src/limits.js";
@@ -492,6 +492,25 @@ describe("rx mode, MAC address, reset task", () => {
     const adapter = kern.netdev + NetDevice.PRIV;
     expect(kern.loadPtr(adapter + Adapter.netdev)).toBe(kern.netdev);
     expect(kern.loadPtr(adapter + Adapter.pdev)).toBe(kern.pdev);
+    unloadClean(kern, drv);
+  });
+
+  it("a fresh instance of the module takes over mid-run: all state is in memory", async () => {
+    const { kern, drv } = up();
+    expect(kern.transmit(frame(100, 1))).toBe(NETDEV_TX_OK);
+    kern.device.receive(frame(100, 2));
+    vi.resetModules();
+    const fresh = (await import("../src/driver.js")).e1000Driver;
+    expect(fresh).not.toBe(e1000Driver);
+    expect(fresh.entryPoints.e1000_clean).not.toBe(e1000Driver.entryPoints.e1000_clean);
+    kern.module = fresh; // every later call through a code address runs the new instance
+    kern.run();
+    expect(kern.received).toHaveLength(1);
+    expect(kern.stat(NetDeviceStats.txPackets)).toBe(1);
+    expect(kern.transmit(frame(100, 3))).toBe(NETDEV_TX_OK);
+    kern.tick(E1000_WATCHDOG_INTERVAL);
+    expect(kern.device.sent).toHaveLength(2);
+    expect(kern.state(NETDEV_STATE_CARRIER_OK)).toBe(true);
     unloadClean(kern, drv);
   });
 });

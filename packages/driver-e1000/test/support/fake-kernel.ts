@@ -102,7 +102,7 @@ export class FakeKernel {
   readonly k: KernelApi;
 
   constructor(
-    readonly module: DriverModule,
+    public module: DriverModule,
     mac: readonly number[] = [0x52, 0x54, 0x00, 0x12, 0x34, 0x56],
   ) {
     this.device = new FakeE1000(this, mac, (level) => {
