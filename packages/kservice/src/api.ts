@@ -78,6 +78,7 @@ export type EntryPoint = (k: KernelApi, ...args: number[]) => number | undefined
  * between calls.
  *
  * The kernel calls entry points through function pointers with these signatures:
+ * - module init(k) -> 0 | -errno; module exit(k, drv), drv = the pci_driver init registered
  * - pci_driver.probe(k, pdev, id) -> 0 | -errno; pci_driver.remove(k, pdev)
  * - ndo_open(k, dev) and ndo_stop(k, dev) -> 0 | -errno; ndo_start_xmit(k, skb, dev) -> NETDEV_TX_*
  * - an interrupt handler(k, irq, dev_id) -> IRQ_NONE | IRQ_HANDLED
@@ -90,6 +91,9 @@ export interface DriverModule {
   readonly entryPoints: Readonly<Record<string, EntryPoint>>;
   /** Name of module_init (typically registers a PCI driver); returns 0 or -errno. */
   readonly init: string;
-  /** Name of module_exit. */
+  /**
+   * Name of module_exit. A module has no static data section here, so the kernel passes exit
+   * the `struct pci_driver` pointer that init registered (0 if it registered none).
+   */
   readonly exit: string;
 }
