@@ -61,6 +61,82 @@ export interface HeapStats {
   runPages: number;
 }
 
+/**
+ * The last `capacity` distinct addresses freed and not handed out again (oldest evicted first),
+ * to tell a double free from a wild free. The same behaviour as a Set trimmed by deleting its
+ * oldest element, but O(1) amortized: a Set's delete-oldest (`values().next()`) rescans the
+ * holes earlier deletions left at its front, which made every free of a busy heap slow.
+ */
+export class FreedHistory {
+  /** Address -> sequence number of its live queue entry. */
+  private readonly seqOf = new Map<number, number>();
+  /** Insertion queue [head, length): addresses and sequence numbers; stale entries are skipped. */
+  private addrs: number[] = [];
+  private seqs: number[] = [];
+  private head = 0;
+  private nextSeq = 0;
+
+  /** Remembers at most `capacity` addresses (a positive integer). */
+  constructor(readonly capacity: number) {}
+
+  /** Addresses remembered. */
+  get size(): number {
+    return this.seqOf.size;
+  }
+
+  /** True if `va` was freed and not handed out again (and is still remembered). */
+  has(va: number): boolean {
+    return this.seqOf.has(va);
+  }
+
+  /** Remember `va` as freed (no-op if remembered); forgets the oldest past `capacity`. */
+  add(va: number): void {
+    if (this.seqOf.has(va)) return;
+    const seq = this.nextSeq++;
+    this.seqOf.set(va, seq);
+    this.addrs.push(va);
+    this.seqs.push(seq);
+    if (this.seqOf.size > this.capacity) this.evictOldest();
+    if (this.addrs.length - this.head > 2 * this.capacity) this.compact();
+  }
+
+  /** Forget `va` (it was handed out again). */
+  delete(va: number): void {
+    this.seqOf.delete(va);
+  }
+
+  private evictOldest(): void {
+    const addrs = this.addrs;
+    const seqs = this.seqs;
+    for (;;) {
+      const va = addrs[this.head];
+      const seq = seqs[this.head];
+      this.head++;
+      if (this.seqOf.get(va) === seq) {
+        this.seqOf.delete(va);
+        return;
+      }
+    }
+  }
+
+  /** Drop consumed and stale queue entries (at most `capacity` live ones stay). */
+  private compact(): void {
+    const addrs: number[] = [];
+    const seqs: number[] = [];
+    for (let i = this.head; i < this.addrs.length; i++) {
+      const va = this.addrs[i];
+      const seq = this.seqs[i];
+      if (this.seqOf.get(va) === seq) {
+        addrs.push(va);
+        seqs.push(seq);
+      }
+    }
+    this.addrs = addrs;
+    this.seqs = seqs;
+    this.head = 0;
+  }
+}
+
 /** Size classes 16, 32, ... KMALLOC_SLAB_MAX. */
 const CLASSES: number[] = [];
 for (let s = KMALLOC_MIN; s <= KMALLOC_SLAB_MAX; s *= 2) CLASSES.push(s);
@@ -75,7 +151,7 @@ export class Heap {
   private readonly blocks = new Map<number, HeapBlock>();
   private readonly slabs = new Map<number, Slab>();
   private readonly partial: Slab[][] = CLASSES.map(() => []);
-  private readonly freed = new Set<number>();
+  private readonly freed = new FreedHistory(FREED_HISTORY);
   private bytes = 0;
   private runPages = 0;
 
@@ -169,7 +245,6 @@ export class Heap {
     this.blocks.delete(block.va);
     this.bytes -= block.capacity;
     this.freed.add(block.va);
-    if (this.freed.size > FREED_HISTORY) this.freed.delete(this.freed.values().next().value as number);
     if (block.pages > 0) {
       this.runPages -= block.pages;
       this.source.freePages(block.va, block.pages);

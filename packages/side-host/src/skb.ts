@@ -19,7 +19,7 @@ import {
   SkBuff,
 } from "@side-kernel/kservice";
 import { hexAddr, KernelBug } from "./errors.js";
-import type { Heap } from "./heap.js";
+import { FreedHistory, type Heap } from "./heap.js";
 import type { Kernel } from "./kernel.js";
 import { FREED_HISTORY } from "./limits.js";
 
@@ -44,7 +44,7 @@ export interface SkbRecord {
 /** The skb subsystem. */
 export class SkbCore {
   private readonly skbs = new Map<number, SkbRecord>();
-  private readonly freed = new Set<number>();
+  private readonly freed = new FreedHistory(FREED_HISTORY);
   /** skbs allocated / freed so far. */
   allocated = 0;
   released = 0;
@@ -118,7 +118,6 @@ export class SkbCore {
     const r = this.get(ptr, service);
     this.skbs.delete(ptr);
     this.freed.add(ptr);
-    if (this.freed.size > FREED_HISTORY) this.freed.delete(this.freed.values().next().value as number);
     r.pool.free(r.head, 0, service, "skb");
     r.pool.free(ptr, 0, service, "skb");
     this.released++;

@@ -1,6 +1,7 @@
 import { FrameAllocator, PhysicalMemory } from "@side-kernel/paging";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { FreedHistory } from "../src/heap.js";
 import { DirectMapPages, Heap, KernelBug, PAGE_OFFSET } from "../src/index.js";
 
 function makeHeap() {
@@ -61,5 +62,40 @@ describe("Heap", () => {
   it("returns 0 when memory runs out", () => {
     const { heap } = makeHeap();
     expect(heap.alloc(64 * 1024 * 1024, 1, false)).toBe(0);
+  });
+});
+
+describe("FreedHistory", () => {
+  it("behaves as a Set trimmed to its capacity by deleting its oldest element", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 8 }),
+        fc.array(fc.tuple(fc.boolean(), fc.integer({ min: 0, max: 20 })), { maxLength: 300 }),
+        (capacity, ops) => {
+          const h = new FreedHistory(capacity);
+          const model = new Set<number>();
+          for (const [add, va] of ops) {
+            if (add) {
+              h.add(va);
+              model.add(va);
+              if (model.size > capacity) model.delete(model.values().next().value as number);
+            } else {
+              h.delete(va);
+              model.delete(va);
+            }
+            expect(h.size).toBe(model.size);
+          }
+          for (let va = 0; va <= 20; va++) expect(h.has(va)).toBe(model.has(va));
+        },
+      ),
+    );
+  });
+
+  it("still names a double free after many reuses of the same addresses", () => {
+    const { heap } = makeHeap();
+    for (let i = 0; i < 5000; i++) heap.free(heap.alloc(64, 1, false), 1, "test");
+    const va = heap.alloc(64, 1, false);
+    heap.free(va, 1, "test");
+    expect(() => heap.free(va, 1, "kfree")).toThrow(/double free/);
   });
 });
