@@ -14,12 +14,16 @@ import { Ledger } from "@side-kernel/kservice";
 import { hexAddr, KernelBug, KernelPanic, Livelock } from "./errors.js";
 import type { Heap } from "./heap.js";
 import { ENTRY_POINT_STRIDE, MODULE_SLOT_SIZE } from "./layout.js";
+import type { IsolationOptions } from "./isolated-binding.js";
 
-/** How a driver runs. Only "native" exists in this release; "isolated" re-binds the same instance. */
-export type DriverMode = "native";
+/**
+ * How a driver runs: "native" (ring 0, direct calls) or "isolated" (SIDE base: ring 3 in its
+ * own driver domain, checked crossings; see isolated-binding.ts).
+ */
+export type DriverMode = "native" | "isolated";
 
-/** Options of `Kernel.loadDriver`. */
-export interface LoadOptions {
+/** Options of `Kernel.loadDriver`: the mode, and for "isolated" the domain's options. */
+export interface LoadOptions extends IsolationOptions {
   readonly mode: DriverMode;
 }
 
@@ -59,8 +63,8 @@ export class DriverInstance {
   readonly counters: DriverCounters = { serviceCalls: 0, callbacks: 0 };
   /** The driver's `k`; set by the binder at load. */
   k!: KernelApi;
-  /** "live" after init succeeded, "unloaded" after exit. */
-  state: "loading" | "live" | "unloaded" = "loading";
+  /** "live" after init succeeded, "unloaded" after exit, "faulted" once an isolated driver faulted (stopped). */
+  state: "loading" | "live" | "unloaded" | "faulted" = "loading";
   private readonly names: string[];
   private readonly fns: EntryPoint[];
   private readonly index = new Map<string, number>();
@@ -98,6 +102,9 @@ export class DriverInstance {
       if (!this.index.has(n)) throw new TypeError(`module ${module.name}: "${n}" is not an entry point`);
     }
   }
+
+  /** Releases what the mode holds beyond the ledger (an isolated domain) after a clean unload. Native: nothing. */
+  dispose(): void {}
 
   /** The module's name. */
   get name(): string {

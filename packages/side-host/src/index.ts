@@ -1,7 +1,8 @@
 /**
  * @side-kernel/side-host: the machine (memory, MMU, CPU, clock, interrupt controller, PCI bus
  * with an e1000 at 00:03.0, a wire to a peer) and the kernel core in which Linux-style network
- * drivers run, natively (ring 0, direct calls) in this release.
+ * drivers run natively (ring 0, direct calls) or isolated in SIDE driver domains (ring 3 in the
+ * kernel address space, every kernel call a checked crossing).
  */
 export { applyEffect, bindNative, SERVICE_IMPLS } from "./binding.js";
 export {
@@ -13,6 +14,25 @@ export {
   type LoadOptions,
 } from "./driver.js";
 export { hex, hexAddr, KernelBug, KernelPanic, Livelock, ModuleLeak } from "./errors.js";
+export {
+  DRIVER_STACK_SIZE,
+  type DomainOptions,
+  DriverDomain,
+  REGION_POOL_OFFSET,
+  REGION_STACK_OFFSET,
+  REGION_TEXT_OFFSET,
+} from "./domain.js";
+export {
+  bindIsolated,
+  createIsolatedInstance,
+  DEFAULT_UPCALL_ACCESS_BUDGET,
+  type DriverFaultReport,
+  type FaultListener,
+  type IsolationCounters,
+  IsolatedDriverInstance,
+  type IsolationOptions,
+  SIDE_GATE_VECTOR,
+} from "./isolated-binding.js";
 export {
   type BlockKind,
   Heap,

@@ -29,6 +29,7 @@ import { bindNative } from "./binding.js";
 import { type CallHost, DriverInstance, type ExecutionContext, type LoadOptions } from "./driver.js";
 import { hex, hexAddr, KernelBug, KernelPanic, ModuleLeak } from "./errors.js";
 import { Heap } from "./heap.js";
+import { createIsolatedInstance, IsolatedDriverInstance } from "./isolated-binding.js";
 import { IrqCore } from "./irq.js";
 import { KernelLog } from "./klog.js";
 import {
@@ -215,36 +216,47 @@ export class Kernel implements RunHooks, CallHost {
   // ------------------------------------------------------------------ loader
 
   /**
-   * Load `module` in `options.mode` ("native": ring 0, direct calls): assigns a module-text
-   * slot, builds `k`, and calls module init (which typically pci_register_drivers and so
-   * probes). Returns the instance. Throws TypeError for a malformed module, Error for an unknown
-   * mode or when init returns an error (after checking that a failed init left nothing held:
-   * ModuleLeak otherwise), and KernelPanic / KernelBug from the driver's code.
+   * Load `module` in `options.mode` ("native": ring 0, direct calls; "isolated": ring 3 in a
+   * new driver domain, see isolated-binding.ts and `options`' IsolationOptions): assigns a
+   * module-text slot, builds `k`, and calls module init (which typically pci_register_drivers
+   * and so probes). Returns the instance; an isolated driver that faulted during init is
+   * returned stopped (state "faulted", its report in `fault`). Throws TypeError for a malformed
+   * module, Error for an unknown mode or when init returns an error (after checking that a
+   * failed init left nothing held: ModuleLeak otherwise), and KernelPanic / KernelBug from
+   * native driver code.
    */
   loadDriver(module: DriverModule, options: LoadOptions = { mode: "native" }): DriverInstance {
     this.alive("loadDriver");
-    if (options.mode !== "native")
-      throw new Error(`loadDriver: mode "${String(options.mode)}" is not supported yet`);
+    if (options.mode !== "native" && options.mode !== "isolated")
+      throw new Error(`loadDriver: mode "${String(options.mode)}" is not supported`);
     const slot = this.moduleSlots.indexOf(null);
     if (slot < 0) throw new Error("loadDriver: no free module-text slot");
-    const inst = new DriverInstance(
-      this.nextInstanceId++,
-      module,
-      options.mode,
-      this.context,
-      this.heap,
-      moduleSlotBase(slot),
-      this,
-    );
-    inst.k = bindNative(this, inst);
+    let inst: DriverInstance;
+    if (options.mode === "isolated") {
+      inst = createIsolatedInstance(this, this.nextInstanceId++, module, options, this.domainSlotsInUse());
+    } else {
+      inst = new DriverInstance(
+        this.nextInstanceId++,
+        module,
+        options.mode,
+        this.context,
+        this.heap,
+        moduleSlotBase(slot),
+        this,
+      );
+      inst.k = bindNative(this, inst);
+    }
     this.moduleSlots[slot] = inst;
     this.instances.set(inst.id, inst);
     const rc = inst.call(inst.fn(module.init));
+    // an isolated driver that faulted in init stays loaded and stopped, its fault reported
+    if (inst.state === "faulted") return inst;
     if (rc !== 0) {
       this.moduleSlots[slot] = null;
       inst.state = "unloaded";
       this.log.write("err", module.name, `module init failed with error ${rc}`);
       if (inst.ledger.count() > 0) throw new ModuleLeak(module.name, inst.ledger.summary());
+      inst.dispose();
       throw new Error(`loadDriver: init of module ${module.name} returned ${rc}`);
     }
     inst.state = "live";
@@ -268,10 +280,21 @@ export class Kernel implements RunHooks, CallHost {
     // A module has no data section here: exit gets the pci_driver its init registered.
     const drv = inst.ledger.entries("pci-driver")[0]?.key ?? 0;
     inst.call(inst.fn(inst.module.exit), drv);
+    if (inst.state !== "live") throw new Error(`unloadDriver: module ${inst.name} faulted in exit`);
     inst.state = "unloaded";
     this.moduleSlots[this.moduleSlots.indexOf(inst)] = null;
     this.log.write("info", "kernel", `unloaded module ${inst.name}`);
     if (inst.ledger.count() > 0) throw new ModuleLeak(inst.name, inst.ledger.summary());
+    inst.dispose();
+  }
+
+  /** Driver-domain region slots held by isolated instances not yet disposed. */
+  private domainSlotsInUse(): Set<number> {
+    const used = new Set<number>();
+    for (const i of this.instances.values()) {
+      if (i instanceof IsolatedDriverInstance && !i.domain.isDestroyed) used.add(i.domain.slot);
+    }
+    return used;
   }
 
   /** Live driver instances. */

@@ -31,10 +31,11 @@ function ifup(kernel: Kernel, machine: Machine): void {
   expect(kernel.net.byName("eth0")!.carrier).toBe(true);
 }
 
-describe("e1000 driver, native", () => {
+// The same end-to-end suite in both modes: the driver's code is the same, only `k` differs.
+describe.each(["native", "isolated"] as const)("e1000 driver, %s", (mode) => {
   it("probe reads the MAC from the EEPROM and registers eth0", () => {
     const { kernel, machine } = bootKernel({ mac: MAC });
-    const inst = kernel.loadDriver(e1000Driver, { mode: "native" });
+    const inst = kernel.loadDriver(e1000Driver, { mode });
     const eth0 = kernel.net.byName("eth0");
     expect(eth0).toBeDefined();
     expect(kernel.net.macString(eth0!.ptr)).toBe(MAC);
@@ -46,7 +47,7 @@ describe("e1000 driver, native", () => {
 
   it("ifup brings the carrier on after autonegotiation; raw skbs sent with xmit reach the Sink in order", () => {
     const { kernel, machine } = bootKernel({ mac: MAC, peer: "sink" });
-    const inst = kernel.loadDriver(e1000Driver, { mode: "native" });
+    const inst = kernel.loadDriver(e1000Driver, { mode });
     ifup(kernel, machine);
     expect(kernel.nowNs).toBeGreaterThanOrEqual(0.5e9);
     const N = 50;
@@ -73,7 +74,7 @@ describe("e1000 driver, native", () => {
       peer: "generator",
       traffic: { count: 40, ratePps: 100_000 },
     });
-    const inst = kernel.loadDriver(e1000Driver, { mode: "native" });
+    const inst = kernel.loadDriver(e1000Driver, { mode });
     const seqs: number[] = [];
     kernel.net.protocolHandler = (skb) => {
       const f = kernel.net.frame(skb);
