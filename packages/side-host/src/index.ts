@@ -33,6 +33,7 @@ export {
   type IsolationOptions,
   SIDE_GATE_VECTOR,
 } from "./isolated-binding.js";
+export { IntegrityChecker, type IntegrityReport, type IntegritySnapshot } from "./integrity.js";
 export {
   type BlockKind,
   Heap,
