@@ -95,7 +95,7 @@ describe("runUdpBenchmark (native)", () => {
     expect(() => runUdpBenchmark({ ...base, frameSize: 1519 })).toThrow(RangeError);
     expect(() => runUdpBenchmark({ ...base, packets: 0 })).toThrow(/packets 0/);
     expect(() => runUdpBenchmark({ ...base, direction: "up" as "tx" })).toThrow(/direction "up"/);
-    expect(() => runUdpBenchmark({ ...base, mode: "isolated" as "native" })).toThrow(/mode "isolated"/);
+    expect(() => runUdpBenchmark({ ...base, mode: "bogus" as "native" })).toThrow(/mode "bogus"/);
     expect(() => runUdpBenchmark({ ...base, linkGbps: -1 })).toThrow(/linkGbps -1/);
     expect(udpPayloadForFrame(64)).toBe(18);
     expect(udpPayloadForFrame(1518)).toBe(1472);
