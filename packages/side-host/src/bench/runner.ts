@@ -20,6 +20,7 @@ import {
   UDP_PAYLOAD_OFFSET,
 } from "@side-kernel/net-nic";
 import type { CostModel } from "@side-kernel/privilege";
+import { IsolatedDriverInstance } from "../isolated-binding.js";
 import { Kernel, type LeakReport } from "../kernel.js";
 import { Machine } from "../machine.js";
 import type { StackCosts } from "../net/limits.js";
@@ -45,8 +46,8 @@ const PROGRESS_STEPS = 100;
 
 /** Options of `runUdpBenchmark`. */
 export interface UdpBenchmarkOptions {
-  /** "native": the driver at ring 0 with direct calls (isolated mode comes later). */
-  mode: "native";
+  /** "native": the driver at ring 0 with direct calls; "isolated": SIDE base (ring 3, checked crossings). */
+  mode: "native" | "isolated";
   /** tx: the sender process to a Sink; rx: a line-rate generator to the receiver process. */
   direction: "tx" | "rx";
   /** Frame size on the wire including the FCS, 64..1518. */
@@ -84,7 +85,7 @@ export interface UdpBenchmarkLoss {
 
 /** What `runUdpBenchmark` returns. */
 export interface UdpBenchmarkResult {
-  readonly mode: "native";
+  readonly mode: "native" | "isolated";
   readonly direction: "tx" | "rx";
   readonly frameSize: number;
   readonly packets: number;
@@ -104,7 +105,7 @@ export interface UdpBenchmarkResult {
   readonly mmioPerPacket: number;
   readonly interruptsPerPacket: number;
   readonly tlbMissesPerPacket: number;
-  /** Protection-domain crossings per packet: 0 in native mode (the field is for isolated mode). */
+  /** Protection-domain crossings (upcalls + service crossings, each a round trip) per packet: 0 natively. */
   readonly crossingsPerPacket: number;
   readonly syscallsPerPacket: number;
   readonly cyclesPerPacket: number;
@@ -129,6 +130,7 @@ interface Snapshot {
   mmio: number;
   irqs: number;
   tlbMisses: number;
+  crossings: number;
   syscalls: number;
   host: number;
 }
@@ -141,7 +143,12 @@ function hostNow(): number {
 function snapshot(kernel: Kernel, sched: Scheduler): Snapshot {
   const m = kernel.machine;
   let calls = 0;
-  for (const inst of kernel.instances.values()) calls += inst.counters.serviceCalls;
+  let crossings = 0;
+  for (const inst of kernel.instances.values()) {
+    calls += inst.counters.serviceCalls;
+    if (inst instanceof IsolatedDriverInstance)
+      crossings += inst.isolation.upcalls + inst.isolation.serviceCrossings;
+  }
   let irqs = 0;
   for (let i = 0; i < kernel.irq.count.length; i++) irqs += kernel.irq.count[i];
   return {
@@ -152,6 +159,7 @@ function snapshot(kernel: Kernel, sched: Scheduler): Snapshot {
     mmio: m.mmu.mmioReads + m.mmu.mmioWrites,
     irqs,
     tlbMisses: m.mmu.tlb.stats.misses,
+    crossings,
     syscalls: sched.stats.syscalls,
     host: hostNow(),
   };
@@ -160,8 +168,8 @@ function snapshot(kernel: Kernel, sched: Scheduler): Snapshot {
 /** Validates the options; throws RangeError naming the bad one. */
 function check(o: UdpBenchmarkOptions): number {
   if (o === null || typeof o !== "object") throw new TypeError("runUdpBenchmark: options object required");
-  if (o.mode !== "native")
-    throw new RangeError(`runUdpBenchmark: mode "${String(o.mode)}" is not supported (only "native")`);
+  if (o.mode !== "native" && o.mode !== "isolated")
+    throw new RangeError(`runUdpBenchmark: mode "${String(o.mode)}" is not "native" or "isolated"`);
   if (o.direction !== "tx" && o.direction !== "rx")
     throw new RangeError(`runUdpBenchmark: direction "${String(o.direction)}" is not "tx" or "rx"`);
   if (!Number.isInteger(o.frameSize) || o.frameSize < MIN_WIRE_FRAME || o.frameSize > MAX_WIRE_FRAME)
@@ -199,7 +207,7 @@ export function runUdpBenchmark(options: UdpBenchmarkOptions): UdpBenchmarkResul
       : null;
   if (gen !== null) machine.link.connect(machine.nic, gen);
   const kernel = Kernel.boot(machine);
-  const inst = kernel.loadDriver(e1000Driver, { mode: "native" });
+  const inst = kernel.loadDriver(e1000Driver, { mode: options.mode });
   const stack = new UdpStack(kernel, { costs: options.stackCosts, rcvbuf: options.rcvbuf });
   stack.attach();
   const sched = new Scheduler(kernel, stack);
@@ -312,7 +320,7 @@ export function runUdpBenchmark(options: UdpBenchmarkOptions): UdpBenchmarkResul
   }
   const hostMs = end.host - start.host;
   return {
-    mode: "native",
+    mode: options.mode,
     direction,
     frameSize,
     packets,
@@ -326,7 +334,7 @@ export function runUdpBenchmark(options: UdpBenchmarkOptions): UdpBenchmarkResul
     mmioPerPacket: per(end.mmio - start.mmio),
     interruptsPerPacket: per(end.irqs - start.irqs),
     tlbMissesPerPacket: per(end.tlbMisses - start.tlbMisses),
-    crossingsPerPacket: 0,
+    crossingsPerPacket: per(end.crossings - start.crossings),
     syscallsPerPacket: per(end.syscalls - start.syscalls),
     cyclesPerPacket: per(busy),
     cyclesByCategory,
