@@ -2,20 +2,25 @@
  * side-kernel demo CLI: `bun src/main.ts [command]`. Commands dispatch through a table (add
  * new ones there); an unknown command prints usage on stderr and exits with code 2.
  */
+import { benchCommand } from "./commands/bench.js";
 import { pagingCommand } from "./commands/paging.js";
 
-/** Command table: name -> [one-line description, handler returning the exit code]. */
-export const COMMANDS: Record<string, [string, () => number]> = {
+/** Command table: name -> [one-line description, handler(arguments after the name) returning the exit code]. */
+export const COMMANDS: Record<string, [string, (args: string[]) => number]> = {
   paging: [
     "address space with kernel and driver regions, accesses at CPL 0 and 3, #PF codes, TLB stats",
     pagingCommand,
+  ],
+  bench: [
+    "UDP benchmark on the e1000: --mode native --direction tx|rx --size 64..1518|all --packets N [--json]",
+    benchCommand,
   ],
 };
 
 /** Usage text listing every command. */
 export function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, [desc]]) => `  ${name.padEnd(10)} ${desc}`);
-  return `usage: bun src/main.ts [command]\n\ncommands (default: paging):\n${lines.join("\n")}`;
+  return `usage: bun src/main.ts [command] [arguments]\n\ncommands (default: paging):\n${lines.join("\n")}`;
 }
 
 /** Runs the command named in `argv` (default "paging"); returns the exit code. */
@@ -26,7 +31,7 @@ export function main(argv: string[]): number {
     console.error(`unknown command: ${name}\n${usage()}`);
     return 2;
   }
-  return entry[1]();
+  return entry[1](argv.slice(1));
 }
 
 if (import.meta.main) process.exit(main(process.argv.slice(2)));

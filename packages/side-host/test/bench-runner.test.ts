@@ -4,9 +4,9 @@ import {
   type Process,
   runUdpBenchmark,
   Scheduler,
+  type UdpBenchmarkResult,
   UdpReceiverApp,
   UdpSenderApp,
-  type UdpBenchmarkResult,
   udpPayloadForFrame,
 } from "../src/index.js";
 import { expectNoLeaks } from "./helpers.js";
@@ -125,7 +125,8 @@ describe("end to end with the benchmark apps", () => {
           results.push(r);
           return;
         }
-        if (!p.inKernel) for (let i = 0; i < 4; i++) p.store8(p.dataBase + 64 + i, (seq >>> (24 - 8 * i)) & 0xff);
+        if (!p.inKernel)
+          for (let i = 0; i < 4; i++) p.store8(p.dataBase + 64 + i, (seq >>> (24 - 8 * i)) & 0xff);
         const r = p.syscall(abi.SYS_sendto, this.fd, p.dataBase + 64, 100, 0, p.dataBase, 16);
         if (r === -abi.ERESTARTSYS) return;
         results.push(r);

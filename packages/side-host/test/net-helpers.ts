@@ -11,9 +11,12 @@ export const LOCAL_IP = parseIpv4("10.0.0.1");
 export const PEER_IP = parseIpv4("10.0.0.2");
 
 /** Boot, load e1000 natively, attach a UDP stack; optionally ifup and wait for carrier. */
-export function bootStack(
-  options: MachineOptions & { ifup?: boolean; stack?: UdpStackOptions } = {},
-): { kernel: Kernel; machine: Machine; inst: DriverInstance; stack: UdpStack } {
+export function bootStack(options: MachineOptions & { ifup?: boolean; stack?: UdpStackOptions } = {}): {
+  kernel: Kernel;
+  machine: Machine;
+  inst: DriverInstance;
+  stack: UdpStack;
+} {
   const { kernel, machine } = bootKernel({ mac: NIC_MAC, ...options });
   const inst = kernel.loadDriver(e1000Driver, { mode: "native" });
   const stack = new UdpStack(kernel, options.stack);

@@ -201,7 +201,10 @@ describe("UDP/IPv4 send path", () => {
     expect(stack.sendto(s, 0, 13, PEER_IP, 9, ua)).toBe(13);
     expect(s.localPort).toBeGreaterThanOrEqual(32768); // ephemeral bind
     machine.run({ until: () => frames.length > 0, untilNs: kernel.nowNs + 1e8 });
-    expect(frames.length, `sink saw nothing; netdev counters ${JSON.stringify(kernel.net.byName("eth0")!.counters)}`).toBe(1);
+    expect(
+      frames.length,
+      `sink saw nothing; netdev counters ${JSON.stringify(kernel.net.byName("eth0")!.counters)}`,
+    ).toBe(1);
     const u = parseUdp(frames[0]);
     expect(u).not.toBeNull();
     expect(u!.checksumsOk).toBe(true);

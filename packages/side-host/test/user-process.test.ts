@@ -4,8 +4,8 @@ import {
   abi,
   PAGE_OFFSET,
   type Process,
-  SIGSEGV,
   Scheduler,
+  SIGSEGV,
   SYSCALL_TABLE,
   TASK_SIZE_MAX,
   type UdpStack,
@@ -324,7 +324,8 @@ describe("user processes", () => {
           env.machine.events.schedule(now, () => env.kernel.net.stopQueue(dev.ptr));
           env.machine.events.schedule(now + 1e6, () => env.kernel.net.wakeQueue(dev.ptr));
         }
-        if (!p.inKernel) for (let i = 0; i < 4; i++) p.store8(p.dataBase + 64 + i, (sent >>> (24 - 8 * i)) & 0xff);
+        if (!p.inKernel)
+          for (let i = 0; i < 4; i++) p.store8(p.dataBase + 64 + i, (sent >>> (24 - 8 * i)) & 0xff);
         const r = p.syscall(abi.SYS_sendto, 0, p.dataBase + 64, 1472, 0, p.dataBase, 16);
         if (r === -abi.ERESTARTSYS) {
           expect(dev.stopped).toBe(true);

@@ -99,7 +99,10 @@ export class UdpSenderApp implements UserProgram {
     switch (this.phase) {
       case "socket": {
         const fd = p.syscall(SYS_socket, AF_INET, SOCK_DGRAM, 0);
-        if (fd < 0) return this.fail(fd);
+        if (fd < 0) {
+          this.fail(fd);
+          return;
+        }
         this.fd = fd;
         writeSockaddr(p, base + ADDR_OFF, this.dstIp, this.dstPort);
         this.phase = this.o.count > 0 ? "send" : "close";
@@ -115,16 +118,30 @@ export class UdpSenderApp implements UserProgram {
           p.store32(buf + 8, bswap32(t % TWO_32));
           this.stamped = true;
         }
-        const r = p.syscall(SYS_sendto, this.fd, buf, this.o.payloadSize, 0, base + ADDR_OFF, SOCKADDR_IN_SIZE);
+        const r = p.syscall(
+          SYS_sendto,
+          this.fd,
+          buf,
+          this.o.payloadSize,
+          0,
+          base + ADDR_OFF,
+          SOCKADDR_IN_SIZE,
+        );
         if (r === -ERESTARTSYS) return; // asleep until the device queue runs; same call next step
-        if (r < 0) return this.fail(r);
+        if (r < 0) {
+          this.fail(r);
+          return;
+        }
         this.stamped = false;
         if (++this.sent >= this.o.count) this.phase = "close";
         return;
       }
       case "close": {
         const r = p.syscall(SYS_close, this.fd);
-        if (r < 0) return this.fail(r);
+        if (r < 0) {
+          this.fail(r);
+          return;
+        }
         this.phase = "exit";
         return;
       }
@@ -190,8 +207,14 @@ export class UdpReceiverApp implements UserProgram {
     if (!Number.isInteger(this.port) || this.port < 1 || this.port > 0xffff)
       throw new RangeError(`UdpReceiverApp: bad port ${this.port}`);
     if (!(this.count >= 0)) throw new RangeError(`UdpReceiverApp: bad count ${o.count}`);
-    if (!Number.isInteger(this.bufferSize) || this.bufferSize < APP_HEADER_LEN || this.bufferSize > MAX_APP_PAYLOAD)
-      throw new RangeError(`UdpReceiverApp: bufferSize ${this.bufferSize} is not ${APP_HEADER_LEN}..${MAX_APP_PAYLOAD}`);
+    if (
+      !Number.isInteger(this.bufferSize) ||
+      this.bufferSize < APP_HEADER_LEN ||
+      this.bufferSize > MAX_APP_PAYLOAD
+    )
+      throw new RangeError(
+        `UdpReceiverApp: bufferSize ${this.bufferSize} is not ${APP_HEADER_LEN}..${MAX_APP_PAYLOAD}`,
+      );
   }
 
   /** True once bound and waiting for datagrams. */
@@ -211,7 +234,10 @@ export class UdpReceiverApp implements UserProgram {
     switch (this.phase) {
       case "socket": {
         const fd = p.syscall(SYS_socket, AF_INET, SOCK_DGRAM, 0);
-        if (fd < 0) return this.fail(fd);
+        if (fd < 0) {
+          this.fail(fd);
+          return;
+        }
         this.fd = fd;
         writeSockaddr(p, base + ADDR_OFF, 0, this.port);
         this.phase = "bind";
@@ -219,20 +245,35 @@ export class UdpReceiverApp implements UserProgram {
       }
       case "bind": {
         const r = p.syscall(SYS_bind, this.fd, base + ADDR_OFF, SOCKADDR_IN_SIZE);
-        if (r < 0) return this.fail(r);
+        if (r < 0) {
+          this.fail(r);
+          return;
+        }
         this.phase = this.count > 0 ? "recv" : "close";
         return;
       }
       case "recv": {
         if (this.stopping) {
           this.phase = "close";
-          return this.step(p);
+          this.step(p);
+          return;
         }
         const buf = base + BUF_OFF;
         if (!p.inKernel) p.store32(base + ADDRLEN_OFF, SOCKADDR_IN_SIZE);
-        const r = p.syscall(SYS_recvfrom, this.fd, buf, this.bufferSize, 0, base + ADDR_OFF, base + ADDRLEN_OFF);
+        const r = p.syscall(
+          SYS_recvfrom,
+          this.fd,
+          buf,
+          this.bufferSize,
+          0,
+          base + ADDR_OFF,
+          base + ADDRLEN_OFF,
+        );
         if (r === -ERESTARTSYS) return; // asleep until a datagram arrives
-        if (r < 0) return this.fail(r);
+        if (r < 0) {
+          this.fail(r);
+          return;
+        }
         const now = this.o.clock.nowNs;
         if (this.firstRxNs < 0) this.firstRxNs = now;
         this.lastRxNs = now;
@@ -254,7 +295,10 @@ export class UdpReceiverApp implements UserProgram {
       }
       case "close": {
         const r = p.syscall(SYS_close, this.fd);
-        if (r < 0) return this.fail(r);
+        if (r < 0) {
+          this.fail(r);
+          return;
+        }
         this.phase = "exit";
         return;
       }

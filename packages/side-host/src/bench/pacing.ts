@@ -36,7 +36,9 @@ export class PacedScheduler implements Scheduler {
    */
   schedule(atNs: number, callback: () => void): number {
     if (!(atNs >= this.lastAt))
-      throw new RangeError(`PacedScheduler.schedule: ${atNs} ns is before the previously scheduled ${this.lastAt} ns`);
+      throw new RangeError(
+        `PacedScheduler.schedule: ${atNs} ns is before the previously scheduled ${this.lastAt} ns`,
+      );
     this.lastAt = atNs;
     const id = this.inner.schedule(atNs, this.fire);
     this.times.push(atNs);

@@ -195,7 +195,11 @@ export function runUdpBenchmark(options: UdpBenchmarkOptions): UdpBenchmarkResul
   const bitsPerSecond = linkGbps * 1e9;
   const payloadSize = frameSize - ETH_FCS_LEN - UDP_PAYLOAD_OFFSET;
   // rx: the generator stands for another machine: it is paced on its own timeline (PacedScheduler).
-  const machine = new Machine({ peer: direction === "tx" ? "sink" : "none", bitsPerSecond, costs: options.costs });
+  const machine = new Machine({
+    peer: direction === "tx" ? "sink" : "none",
+    bitsPerSecond,
+    costs: options.costs,
+  });
   const gen =
     direction === "rx"
       ? new TrafficGenerator({
@@ -276,7 +280,8 @@ export function runUdpBenchmark(options: UdpBenchmarkOptions): UdpBenchmarkResul
       },
     });
     end = snapshot(kernel, sched);
-    if (receiver.error !== 0) throw new Error(`runUdpBenchmark: the receiver failed with errno ${-receiver.error}`);
+    if (receiver.error !== 0)
+      throw new Error(`runUdpBenchmark: the receiver failed with errno ${-receiver.error}`);
     // the window ends at the last delivery, not at the tail wait
     if (receiver.lastRxNs > 0) end.ns = Math.min(end.ns, receiver.lastRxNs);
     delivered = receiver.received;
@@ -342,8 +347,7 @@ export function runUdpBenchmark(options: UdpBenchmarkOptions): UdpBenchmarkResul
     hostPps: hostMs > 0 ? (offered * 1000) / hostMs : 0,
     loss,
     leaks,
-    note:
-      "steady state: boot, driver load and link-up excluded; the window runs from the start of traffic to the last delivery",
+    note: "steady state: boot, driver load and link-up excluded; the window runs from the start of traffic to the last delivery",
   };
 }
 

@@ -189,7 +189,14 @@ export class UdpSocket {
   }
 
   /** @internal Append a datagram; the caller checked room. */
-  push(skb: number, srcIp: number, srcPort: number, truesize: number, payloadOffset: number, payloadLength: number): void {
+  push(
+    skb: number,
+    srcIp: number,
+    srcPort: number,
+    truesize: number,
+    payloadOffset: number,
+    payloadLength: number,
+  ): void {
     const cap = this.ring.length / RQ_FIELDS;
     if (this.count === cap) {
       const bigger = new Float64Array(this.ring.length * 2);
@@ -387,7 +394,7 @@ export class UdpStack {
   pollTxWake(): number {
     if (this.txWait.length === 0) return 0;
     const d = this.device();
-    if (d !== undefined && d.up && d.stopped) return 0;
+    if (d?.up && d.stopped) return 0;
     return this.txWait.wakeAll();
   }
 
@@ -399,7 +406,14 @@ export class UdpStack {
    * missing or down), -EAGAIN (the device queue is stopped: the caller may sleep on `txWait`),
    * -EFAULT (bad user buffer), -ENOMEM (no skb) or -EADDRINUSE (no ephemeral port left).
    */
-  sendto(s: UdpSocket, userVa: number, length: number, dstIp: number, dstPort: number, ua: UserAccess): number {
+  sendto(
+    s: UdpSocket,
+    userVa: number,
+    length: number,
+    dstIp: number,
+    dstPort: number,
+    ua: UserAccess,
+  ): number {
     if (s.closed) return -EINVAL;
     if (!Number.isInteger(dstPort) || dstPort <= 0 || dstPort > PORT_MAX) return -EINVAL;
     if (!Number.isInteger(length) || length < 0) return -EINVAL;
@@ -409,7 +423,7 @@ export class UdpStack {
     if (length + IPV4_HEADER_LEN + UDP_HEADER_LEN > mtu) return -EMSGSIZE;
     const dst = dstIp >>> 0;
     let mac: Uint8Array;
-    if (dst === IPV4_BROADCAST || dst === ((this.localIp | ~this.netmask) >>> 0)) mac = BROADCAST_MAC;
+    if (dst === IPV4_BROADCAST || dst === (this.localIp | ~this.netmask) >>> 0) mac = BROADCAST_MAC;
     else if ((dst & this.netmask) !== (this.localIp & this.netmask)) return -ENETUNREACH;
     else if (dst === this.peerIp) mac = this.peerMac;
     else return -EHOSTUNREACH;
@@ -440,7 +454,7 @@ export class UdpStack {
     f[u + 6] = c >>> 8;
     f[u + 7] = c & 0xff;
     // Tailroom for the driver's padding of runts to ETH_ZLEN (Linux reserves dev->needed_tailroom).
-    const skb = this.kn.net.allocSkb(d.ptr, frameLength < ETH_ZLEN ? ETH_ZLEN : frameLength);
+    const skb = this.kn.net.allocSkb(d.ptr, Math.max(frameLength, ETH_ZLEN));
     if (skb === 0) return -ENOMEM;
     mmu.writeBytes(this.kn.net.put(skb, frameLength), f, 0, frameLength);
     const clock = this.kn.machine.clock;
@@ -468,7 +482,7 @@ export class UdpStack {
     if (skb === 0) return -EAGAIN;
     const rec = this.kn.skb.get(skb, "udp_recvmsg");
     const full = s.lastPayloadLength;
-    const n = full < length ? full : length;
+    const n = Math.min(full, length);
     const rc = ua.copyToUser(userVa, rec.head + rec.dataOff + s.lastPayloadOffset, n);
     this.kn.net.freeSkb(skb);
     const clock = this.kn.machine.clock;
@@ -554,7 +568,7 @@ export class UdpStack {
       return -1;
     }
     const dst = ((f[16] << 24) | (f[17] << 16) | (f[18] << 8) | f[19]) >>> 0;
-    if (dst !== this.localIp && dst !== IPV4_BROADCAST && dst !== ((this.localIp | ~this.netmask) >>> 0)) {
+    if (dst !== this.localIp && dst !== IPV4_BROADCAST && dst !== (this.localIp | ~this.netmask) >>> 0) {
       c.ipInAddrErrors++;
       return -1;
     }
@@ -570,8 +584,7 @@ export class UdpStack {
     }
     if (((f[u + 6] << 8) | f[u + 7]) !== 0) {
       const src = ((f[12] << 24) | (f[13] << 16) | (f[14] << 8) | f[15]) >>> 0;
-      const pseudo =
-        (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + IPPROTO_UDP + udpLength;
+      const pseudo = (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + IPPROTO_UDP + udpLength;
       if (finishChecksum(checksumAdd(f, u, udpLength, pseudo)) !== 0) {
         c.udpInCsumErrors++;
         return -1;

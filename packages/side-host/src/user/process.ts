@@ -35,7 +35,16 @@ export interface ProcessHost {
   /** Make a woken process runnable. */
   enqueue(p: Process): void;
   /** Perform system call `nr` for the running process `p` (see Scheduler.syscall). */
-  syscall(p: Process, nr: number, a0: number, a1: number, a2: number, a3: number, a4: number, a5: number): number;
+  syscall(
+    p: Process,
+    nr: number,
+    a0: number,
+    a1: number,
+    a2: number,
+    a3: number,
+    a4: number,
+    a5: number,
+  ): number;
   /** Whether `p` is the process on the CPU in user mode. */
   runningInUser(p: Process): boolean;
   /** The MMU user code goes through. */

@@ -15,7 +15,7 @@
  * access) kills the process (SIGSEGV) after charging an exception entry; the kernel goes on.
  */
 import type { AddressSpace } from "@side-kernel/paging";
-import { AddressSpace as Space, CpuException, PAGE_SIZE } from "@side-kernel/paging";
+import { CpuException, PAGE_SIZE, AddressSpace as Space } from "@side-kernel/paging";
 import { Livelock } from "../errors.js";
 import type { Kernel } from "../kernel.js";
 import { KERNEL_PML4_COUNT, KERNEL_PML4_FIRST } from "../layout.js";
@@ -189,7 +189,16 @@ export class Scheduler implements ProcessHost, SyscallEnv {
    * with SYSRET (charged); a sleep or exit returns -ERESTARTSYS and stays in the kernel.
    * Throws Error when `p` is not the running process.
    */
-  syscall(p: Process, nr: number, a0: number, a1: number, a2: number, a3: number, a4: number, a5: number): number {
+  syscall(
+    p: Process,
+    nr: number,
+    a0: number,
+    a1: number,
+    a2: number,
+    a3: number,
+    a4: number,
+    a5: number,
+  ): number {
     if (this.current !== p) throw new Error(`syscall by process ${p.pid}, which is not running`);
     const m = this.kn.machine;
     const cpu = m.cpu;
@@ -263,7 +272,7 @@ export class Scheduler implements ProcessHost, SyscallEnv {
         this.stats.steps++;
         p.program.step(p);
         if (p.state !== "runnable" || p.inKernel || this.runQueue.length > 0) break;
-        if (m.clock.nowNs >= untilNs || (until !== undefined && until())) break;
+        if (m.clock.nowNs >= untilNs || until?.()) break;
       }
     } catch (e) {
       if (!(e instanceof CpuException) || cpu.cpl !== 3) throw e;

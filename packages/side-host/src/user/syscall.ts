@@ -85,7 +85,10 @@ function sinPort(): number {
 }
 
 function sinAddr(): number {
-  return ((addr[SIN_ADDR] << 24) | (addr[SIN_ADDR + 1] << 16) | (addr[SIN_ADDR + 2] << 8) | addr[SIN_ADDR + 3]) >>> 0;
+  return (
+    ((addr[SIN_ADDR] << 24) | (addr[SIN_ADDR + 1] << 16) | (addr[SIN_ADDR + 2] << 8) | addr[SIN_ADDR + 3]) >>>
+    0
+  );
 }
 
 /** socket(domain, type, protocol): AF_INET + SOCK_DGRAM (+ NONBLOCK/CLOEXEC) + 0 or UDP only. */
@@ -164,7 +167,7 @@ function sysRecvfrom(
   addr[SIN_PORT] = s.lastSrcPort >>> 8;
   addr[SIN_PORT + 1] = s.lastSrcPort & 0xff;
   for (let i = 0; i < 4; i++) addr[SIN_ADDR + i] = (s.lastSrcIp >>> (24 - 8 * i)) & 0xff;
-  const n = srcLen < SOCKADDR_IN_SIZE ? srcLen : SOCKADDR_IN_SIZE;
+  const n = Math.min(srcLen, SOCKADDR_IN_SIZE);
   let rc = env.uaccess.copyBytesToUser(src, addr, 0, n);
   if (rc === 0) {
     addr[0] = SOCKADDR_IN_SIZE;

@@ -13,7 +13,9 @@ import { TASK_SIZE_MAX } from "./layout.js";
 
 /** access_ok: [va, va + length) lies in the user half. Never throws. */
 export function accessOk(va: number, length: number): boolean {
-  return Number.isInteger(va) && Number.isInteger(length) && va >= 0 && length >= 0 && va + length <= TASK_SIZE_MAX;
+  return (
+    Number.isInteger(va) && Number.isInteger(length) && va >= 0 && length >= 0 && va + length <= TASK_SIZE_MAX
+  );
 }
 
 /** User copies through a CPU's MMU (the current CR3 decides whose memory). */
