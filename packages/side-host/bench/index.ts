@@ -1,4 +1,4 @@
-// Benchmarks of @side-kernel/side-host: boot time, and native TX / RX packet rates (host time)
+// Benchmarks of @side-kernel/side-host: boot time, and native and isolated TX / RX packet rates (host time)
 // of 64-byte frames through the e1000 driver. Prints one JSON object with --json.
 import { e1000Driver } from "@side-kernel/driver-e1000";
 import { buildUdpFrame, parseMac } from "@side-kernel/net-nic";
@@ -8,10 +8,10 @@ import { Kernel, Machine } from "../src/index.js";
 const json = process.argv.includes("--json");
 const FRAMES = 5000;
 
-function up(options: ConstructorParameters<typeof Machine>[0]) {
+function up(options: ConstructorParameters<typeof Machine>[0], mode: "native" | "isolated" = "native") {
   const machine = new Machine(options);
   const kernel = Kernel.boot(machine);
-  const inst = kernel.loadDriver(e1000Driver, { mode: "native" });
+  const inst = kernel.loadDriver(e1000Driver, { mode });
   kernel.net.devOpen("eth0");
   machine.run({ until: () => kernel.net.byName("eth0")!.carrier, untilNs: 5e9 });
   return { machine, kernel, inst };
@@ -28,8 +28,8 @@ const frame = buildUdpFrame({
   payload: new Uint8Array(18),
 });
 
-function txRun(): { hostMs: number; frames: number } {
-  const { machine, kernel } = up({ peer: "sink" });
+function txRun(mode: "native" | "isolated" = "native"): { hostMs: number; frames: number } {
+  const { machine, kernel } = up({ peer: "sink" }, mode);
   const t0 = performance.now();
   let sent = 0;
   while (sent < FRAMES) {
@@ -46,8 +46,8 @@ function txRun(): { hostMs: number; frames: number } {
   return { hostMs, frames };
 }
 
-function rxRun(): { hostMs: number; frames: number } {
-  const { machine, kernel } = up({ peer: "generator", traffic: { count: FRAMES } });
+function rxRun(mode: "native" | "isolated" = "native"): { hostMs: number; frames: number } {
+  const { machine, kernel } = up({ peer: "generator", traffic: { count: FRAMES } }, mode);
   let got = 0;
   kernel.net.protocolHandler = (skb) => {
     got++;
@@ -74,10 +74,16 @@ txRun(); // warm-up (JIT)
 rxRun();
 const tx = txRun();
 const rx = rxRun();
+txRun("isolated"); // warm-up
+rxRun("isolated");
+const itx = txRun("isolated");
+const irx = rxRun("isolated");
 const out = {
   bootHostMs: Number(bootMs.toFixed(3)),
   nativeTxPacketsPerSec64: Math.round((tx.frames / tx.hostMs) * 1000),
   nativeRxPacketsPerSec64: Math.round((rx.frames / rx.hostMs) * 1000),
+  isolatedTxPacketsPerSec64: Math.round((itx.frames / itx.hostMs) * 1000),
+  isolatedRxPacketsPerSec64: Math.round((irx.frames / irx.hostMs) * 1000),
   txFrames: tx.frames,
   rxFrames: rx.frames,
 };

@@ -255,7 +255,11 @@ export class DriverDomain implements PageSource {
     const va = this.pool.alloc(pages + 1);
     if (va === 0) return 0;
     for (let i = 0; i < pages; i++) {
-      this.mapAt(va + i * PAGE_SIZE, start + i * PAGE_SIZE, { writable: true, noExecute: true, uncached: true });
+      this.mapAt(va + i * PAGE_SIZE, start + i * PAGE_SIZE, {
+        writable: true,
+        noExecute: true,
+        uncached: true,
+      });
     }
     this.iomaps.set(va, { pages, pdev });
     return va;
@@ -272,7 +276,8 @@ export class DriverDomain implements PageSource {
 
   /** vzalloc for the domain: zeroed pages (frames need not be contiguous) plus a guard; 0 when out of memory. */
   vzalloc(size: number): number {
-    if (!Number.isInteger(size) || size <= 0) throw new KernelBug("vzalloc", size, `size ${size} is not positive`);
+    if (!Number.isInteger(size) || size <= 0)
+      throw new KernelBug("vzalloc", size, `size ${size} is not positive`);
     const pages = Math.ceil(size / PAGE_SIZE);
     const va = this.pool.alloc(pages + 1);
     if (va === 0) return 0;

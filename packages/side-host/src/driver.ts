@@ -13,8 +13,8 @@ import type { CodeAddress, DriverModule, EntryPoint, KernelApi } from "@side-ker
 import { Ledger } from "@side-kernel/kservice";
 import { hexAddr, KernelBug, KernelPanic, Livelock } from "./errors.js";
 import type { Heap } from "./heap.js";
-import { ENTRY_POINT_STRIDE, MODULE_SLOT_SIZE } from "./layout.js";
 import type { IsolationOptions } from "./isolated-binding.js";
+import { ENTRY_POINT_STRIDE, MODULE_SLOT_SIZE } from "./layout.js";
 
 /**
  * How a driver runs: "native" (ring 0, direct calls) or "isolated" (SIDE base: ring 3 in its

@@ -6,6 +6,14 @@
  */
 export { applyEffect, bindNative, SERVICE_IMPLS } from "./binding.js";
 export {
+  type DomainOptions,
+  DRIVER_STACK_SIZE,
+  DriverDomain,
+  REGION_POOL_OFFSET,
+  REGION_STACK_OFFSET,
+  REGION_TEXT_OFFSET,
+} from "./domain.js";
+export {
   type CallHost,
   type DriverCounters,
   DriverInstance,
@@ -15,26 +23,6 @@ export {
 } from "./driver.js";
 export { hex, hexAddr, KernelBug, KernelPanic, Livelock, ModuleLeak } from "./errors.js";
 export {
-  DRIVER_STACK_SIZE,
-  type DomainOptions,
-  DriverDomain,
-  REGION_POOL_OFFSET,
-  REGION_STACK_OFFSET,
-  REGION_TEXT_OFFSET,
-} from "./domain.js";
-export {
-  bindIsolated,
-  createIsolatedInstance,
-  DEFAULT_UPCALL_ACCESS_BUDGET,
-  type DriverFaultReport,
-  type FaultListener,
-  type IsolationCounters,
-  IsolatedDriverInstance,
-  type IsolationOptions,
-  SIDE_GATE_VECTOR,
-} from "./isolated-binding.js";
-export { IntegrityChecker, type IntegrityReport, type IntegritySnapshot } from "./integrity.js";
-export {
   type BlockKind,
   Heap,
   type HeapBlock,
@@ -42,8 +30,20 @@ export {
   type PageSource,
   type ZeroableMemory,
 } from "./heap.js";
+export { IntegrityChecker, type IntegrityReport, type IntegritySnapshot } from "./integrity.js";
 export { type IrqAction, IrqCore } from "./irq.js";
 export { InterruptController, type MsiMessage } from "./irqchip.js";
+export {
+  bindIsolated,
+  createIsolatedInstance,
+  DEFAULT_UPCALL_ACCESS_BUDGET,
+  type DriverFaultReport,
+  type FaultListener,
+  IsolatedDriverInstance,
+  type IsolationCounters,
+  type IsolationOptions,
+  SIDE_GATE_VECTOR,
+} from "./isolated-binding.js";
 export {
   ENTRY_SYSCALL_64,
   KERNEL_OWNER,

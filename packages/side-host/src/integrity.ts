@@ -77,7 +77,8 @@ export class IntegrityChecker {
       }
       out[`pci_dev ${d.name}`] = h;
       let c = FNV_BASIS;
-      for (let off = 0; off < CONFIG_HEADER_BYTES; off += 4) c = fnv(c, kn.machine.bus.configRead(d.fn.bdf, off, 4));
+      for (let off = 0; off < CONFIG_HEADER_BYTES; off += 4)
+        c = fnv(c, kn.machine.bus.configRead(d.fn.bdf, off, 4));
       out[`PCI config ${d.name}`] = c;
     }
     out.CR4 = cpu.cr4;
@@ -143,17 +144,21 @@ export class IntegrityChecker {
     for (let i = KERNEL_PML4_FIRST; i < KERNEL_PML4_FIRST + KERNEL_PML4_COUNT; i++) {
       const lo = u32[root + 2 * i];
       if ((lo & PTE_P) === 0) problems.push(`kernel PML4 slot ${i} is not present`);
-      else if ((lo & PTE_US) !== 0 && !sharedSlots.has(i)) problems.push(`kernel PML4 slot ${i} is user-accessible`);
+      else if ((lo & PTE_US) !== 0 && !sharedSlots.has(i))
+        problems.push(`kernel PML4 slot ${i} is user-accessible`);
     }
     const report = kn.space.audit();
     for (const p of report.problems) problems.push(`page table at ${hexAddr(p.va)}: ${p.reason}`);
     const memSize = kn.machine.memory.size;
     for (const m of report) {
-      const inRegion = pml4Slot(m.va) >= FIRST_DRIVER_SLOT && pml4Slot(m.va) < FIRST_DRIVER_SLOT + DRIVER_REGION_SLOTS;
+      const inRegion =
+        pml4Slot(m.va) >= FIRST_DRIVER_SLOT && pml4Slot(m.va) < FIRST_DRIVER_SLOT + DRIVER_REGION_SLOTS;
       if (m.flags.user && !inRegion) problems.push(`user-accessible kernel page at ${hexAddr(m.va)}`);
       if (m.va >= PAGE_OFFSET && m.va < PAGE_OFFSET + memSize) {
         if (m.pa !== m.va - PAGE_OFFSET || m.flags.user || !m.flags.noExecute) {
-          problems.push(`direct map at ${hexAddr(m.va)} maps ${m.pa} with user=${m.flags.user} nx=${m.flags.noExecute}`);
+          problems.push(
+            `direct map at ${hexAddr(m.va)} maps ${m.pa} with user=${m.flags.user} nx=${m.flags.noExecute}`,
+          );
         }
       }
     }
@@ -163,15 +168,20 @@ export class IntegrityChecker {
       const d = space.root >>> 2;
       const own = pml4Slot(inst.domain.start);
       for (let i = 0; i < KERNEL_PML4_FIRST; i++) {
-        if ((u32[d + 2 * i] & PTE_P) !== 0) problems.push(`domain ${inst.domain.slot} PML4 slot ${i} (user half) is present`);
+        if ((u32[d + 2 * i] & PTE_P) !== 0)
+          problems.push(`domain ${inst.domain.slot} PML4 slot ${i} (user half) is present`);
       }
       for (let i = KERNEL_PML4_FIRST; i < KERNEL_PML4_FIRST + KERNEL_PML4_COUNT; i++) {
         const lo = u32[d + 2 * i];
         const klo = u32[root + 2 * i];
-        if ((lo & ~PTE_US & ~(PTE_A | PTE_D)) !== (klo & ~PTE_US & ~(PTE_A | PTE_D)) || u32[d + 2 * i + 1] !== u32[root + 2 * i + 1]) {
+        if (
+          (lo & ~PTE_US & ~(PTE_A | PTE_D)) !== (klo & ~PTE_US & ~(PTE_A | PTE_D)) ||
+          u32[d + 2 * i + 1] !== u32[root + 2 * i + 1]
+        ) {
           problems.push(`domain ${inst.domain.slot} PML4 slot ${i} does not share the kernel's table`);
         }
-        if (((lo & PTE_US) !== 0) !== (i === own)) problems.push(`domain ${inst.domain.slot} PML4 slot ${i} has the wrong U/S`);
+        if (((lo & PTE_US) !== 0) !== (i === own))
+          problems.push(`domain ${inst.domain.slot} PML4 slot ${i} has the wrong U/S`);
       }
     }
     return problems;

@@ -27,12 +27,12 @@
  *   queues stopped); the report is `instance.fault` and goes to the fault listeners.
  */
 import {
-  checkCall,
   type CallerDomain,
+  checkCall,
   DMA_MAPPING_ERROR,
-  type DriverModule,
   DriverFault,
   type DriverFaultKind,
+  type DriverModule,
   EIO,
   ENOMEM,
   ETH_ALEN,
@@ -216,7 +216,9 @@ export class IsolatedDriverInstance extends DriverInstance {
     this.accessBudget = budget;
     if (options.onFault !== undefined) this.listeners.push(options.onFault);
     this.entryNames = Object.keys(module.entryPoints);
-    this.entryFns = this.entryNames.map((n) => module.entryPoints[n] as (k: KernelApi, a: number, b: number) => unknown);
+    this.entryFns = this.entryNames.map(
+      (n) => module.entryPoints[n] as (k: KernelApi, a: number, b: number) => unknown,
+    );
     this.pdevs = new Set(kn.pci.list().map((d) => d.ptr));
     this.kernelTss = kn.machine.cpu.tss;
     this.userRsp = domain.stackTop;
@@ -411,7 +413,8 @@ export class IsolatedDriverInstance extends DriverInstance {
     if (this.stopped) throw DRIVER_STOPPED;
     const rv = typeof r === "number" ? r : 0;
     const effect = spec.effect;
-    if (effect !== undefined) applyEffect(this.ledger, name, spec, effect, rv, argv[0], argv[1], argv[2], argv[3], argv[4]);
+    if (effect !== undefined)
+      applyEffect(this.ledger, name, spec, effect, rv, argv[0], argv[1], argv[2], argv[3], argv[4]);
     clock.chargeAccesses(mmu, "kernel");
     // back: the domain's address space and TSS, IRET to ring 3
     cpu.ltr(dom.tss);
@@ -477,11 +480,18 @@ export class IsolatedDriverInstance extends DriverInstance {
     const dataOff = data - rec.head;
     let why: string | undefined;
     if (dataOff < 0 || dataOff > rec.end) why = `data ${hexAddr(data)} is outside its ${rec.end}-byte buffer`;
-    else if (dataOff + len > rec.end) why = `len ${len} at data offset ${dataOff} runs past its ${rec.end}-byte buffer`;
+    else if (dataOff + len > rec.end)
+      why = `len ${len} at data offset ${dataOff} runs past its ${rec.end}-byte buffer`;
     else if (tail !== dataOff + len) why = `tail ${tail} is not data offset ${dataOff} + len ${len}`;
-    else if (dev !== rec.dev && dev !== 0 && !this.ledger.has("netdev", dev)) why = `dev ${hexAddr(dev)} is not its net_device`;
+    else if (dev !== rec.dev && dev !== 0 && !this.ledger.has("netdev", dev))
+      why = `dev ${hexAddr(dev)} is not its net_device`;
     if (why !== undefined) {
-      throw new DriverFault("illegal-argument", `${service}: skb ${hexAddr(skb)}: ${why}`, { ...this.site }, { value: skb });
+      throw new DriverFault(
+        "illegal-argument",
+        `${service}: skb ${hexAddr(skb)}: ${why}`,
+        { ...this.site },
+        { value: skb },
+      );
     }
     rec.dataOff = dataOff;
     rec.len = len;
@@ -524,7 +534,13 @@ export class IsolatedDriverInstance extends DriverInstance {
       this.kn.machine.clock.charge("exception", costs.exceptionEntry);
     }
     if (e instanceof PageFault) {
-      return new DriverFault("page-fault", e.message, site, { address: e.address, errorCode: e.errorCode }, { cause: e });
+      return new DriverFault(
+        "page-fault",
+        e.message,
+        site,
+        { address: e.address, errorCode: e.errorCode },
+        { cause: e },
+      );
     }
     if (e instanceof GeneralProtection) {
       return new DriverFault("general-protection", e.message, site, { errorCode: e.errorCode }, { cause: e });
@@ -597,13 +613,7 @@ export class IsolatedDriverInstance extends DriverInstance {
 }
 
 /** Writes an IRET frame (RIP, CS, RFLAGS, RSP, SS) for ring 3 at `at`. */
-function writeFrame(
-  mmu: Kernel["mmu"],
-  at: number,
-  rip: number,
-  rsp: number,
-  rflags: number,
-): void {
+function writeFrame(mmu: Kernel["mmu"], at: number, rip: number, rsp: number, rflags: number): void {
   writeSlot(mmu, at, rip);
   writeSlot(mmu, at + 8, USER_CS);
   writeSlot(mmu, at + 16, rflags);
@@ -663,7 +673,11 @@ const ISOLATED_IMPLS: Partial<Record<ServiceName, ServiceImpl>> = {
   },
   msleep: (kn, inst: IsolatedDriverInstance, ms: number) => {
     if (inst.locksHeld > 0) {
-      throw new KernelBug("msleep", ms, `BUG: scheduling while atomic (driver holds ${inst.locksHeld} spinlocks)`);
+      throw new KernelBug(
+        "msleep",
+        ms,
+        `BUG: scheduling while atomic (driver holds ${inst.locksHeld} spinlocks)`,
+      );
     }
     kn.msleep(ms);
   },
@@ -672,7 +686,8 @@ const ISOLATED_IMPLS: Partial<Record<ServiceName, ServiceImpl>> = {
 function forIoBars(kn: Kernel, pdev: number, bars: number, f: (start: number, len: number) => void): void {
   const dev = kn.pci.device(pdev, "I/O grant");
   for (let i = 0; i < PCI_NUM_RESOURCES; i++) {
-    if ((bars & (1 << i)) !== 0 && dev.lens[i] > 0 && (dev.flags[i] & IORESOURCE_IO) !== 0) f(dev.starts[i], dev.lens[i]);
+    if ((bars & (1 << i)) !== 0 && dev.lens[i] > 0 && (dev.flags[i] & IORESOURCE_IO) !== 0)
+      f(dev.starts[i], dev.lens[i]);
   }
 }
 
@@ -697,8 +712,10 @@ const LOCAL_IMPLS: Partial<Record<ServiceName, LocalImpl>> = {
     i.kn.busyWait(ms * 1e6);
     return 0;
   },
-  netif_queue_stopped: (i, dev) => ((i.kn.mmu.load32(dev + NetDevice.state) & NETDEV_STATE_QUEUE_STOPPED) !== 0 ? 1 : 0),
-  netif_carrier_ok: (i, dev) => ((i.kn.mmu.load32(dev + NetDevice.state) & NETDEV_STATE_CARRIER_OK) !== 0 ? 1 : 0),
+  netif_queue_stopped: (i, dev) =>
+    (i.kn.mmu.load32(dev + NetDevice.state) & NETDEV_STATE_QUEUE_STOPPED) !== 0 ? 1 : 0,
+  netif_carrier_ok: (i, dev) =>
+    (i.kn.mmu.load32(dev + NetDevice.state) & NETDEV_STATE_CARRIER_OK) !== 0 ? 1 : 0,
   is_valid_ether_addr: (i, addr) => {
     const mmu = i.kn.mmu;
     if ((mmu.load8(addr) & 1) !== 0) return 0;
@@ -748,7 +765,8 @@ const LOCAL_IMPLS: Partial<Record<ServiceName, LocalImpl>> = {
     const mmu = i.kn.mmu;
     const tail = mmu.load32(skb + SkBuff.tail);
     const end = mmu.load32(skb + SkBuff.end);
-    if (tail + len > end) localSkbOverPanic(i, "skb_put", skb, `put ${len} bytes at tail ${tail} of a ${end}-byte buffer`);
+    if (tail + len > end)
+      localSkbOverPanic(i, "skb_put", skb, `put ${len} bytes at tail ${tail} of a ${end}-byte buffer`);
     mmu.store32(skb + SkBuff.tail, tail + len);
     mmu.store32(skb + SkBuff.len, mmu.load32(skb + SkBuff.len) + len);
     return mmu.loadPtr(skb + SkBuff.head) + tail;
@@ -757,7 +775,8 @@ const LOCAL_IMPLS: Partial<Record<ServiceName, LocalImpl>> = {
     const mmu = i.kn.mmu;
     if (mmu.load32(skb + SkBuff.len) !== 0) localSkbOverPanic(i, "skb_reserve", skb, "the skb is not empty");
     const tail = mmu.load32(skb + SkBuff.tail);
-    if (tail + len > mmu.load32(skb + SkBuff.end)) localSkbOverPanic(i, "skb_reserve", skb, `reserving ${len} bytes passes the end`);
+    if (tail + len > mmu.load32(skb + SkBuff.end))
+      localSkbOverPanic(i, "skb_reserve", skb, `reserving ${len} bytes passes the end`);
     mmu.storePtr(skb + SkBuff.data, mmu.loadPtr(skb + SkBuff.data) + len);
     mmu.store32(skb + SkBuff.tail, tail + len);
     return 0;
@@ -788,9 +807,13 @@ const LOCAL_IMPLS: Partial<Record<ServiceName, LocalImpl>> = {
     const mmu = i.kn.mmu;
     const len = mmu.load32(skb + SkBuff.len);
     if (len < ETH_HLEN) {
-      throw new DriverFault("illegal-argument", `eth_type_trans: frame of ${len} bytes is shorter than an Ethernet header`, {
-        ...i.site,
-      });
+      throw new DriverFault(
+        "illegal-argument",
+        `eth_type_trans: frame of ${len} bytes is shorter than an Ethernet header`,
+        {
+          ...i.site,
+        },
+      );
     }
     const data = mmu.loadPtr(skb + SkBuff.data);
     let pktType = PACKET_HOST;
@@ -852,7 +875,15 @@ function handleMask(spec: ServiceSpec, kind: HandleKind): number {
 }
 
 /** Names `k` must never answer with an unknown-service trap (probes by tools, promises). */
-const NOT_SERVICES = new Set(["then", "toJSON", "constructor", "asymmetricMatch", "nodeType", "$$typeof", "inspect"]);
+const NOT_SERVICES = new Set([
+  "then",
+  "toJSON",
+  "constructor",
+  "asymmetricMatch",
+  "nodeType",
+  "$$typeof",
+  "inspect",
+]);
 
 /** Chunk of the isolated memset. */
 const FILL_CHUNK = 4096;
@@ -950,7 +981,9 @@ export function createIsolatedInstance(
 ): IsolatedDriverInstance {
   for (const opt of ["streamlined", "batch", "pretranslate"] as const) {
     if (options[opt] === true) {
-      throw new Error(`loadDriver: SIDE optimization "${opt}" is not implemented in this release (base mode only)`);
+      throw new Error(
+        `loadDriver: SIDE optimization "${opt}" is not implemented in this release (base mode only)`,
+      );
     }
   }
   let slot = 0;

@@ -29,8 +29,8 @@ import { bindNative } from "./binding.js";
 import { type CallHost, DriverInstance, type ExecutionContext, type LoadOptions } from "./driver.js";
 import { hex, hexAddr, KernelBug, KernelPanic, ModuleLeak } from "./errors.js";
 import { Heap } from "./heap.js";
-import { createIsolatedInstance, IsolatedDriverInstance } from "./isolated-binding.js";
 import { IrqCore } from "./irq.js";
+import { createIsolatedInstance, IsolatedDriverInstance } from "./isolated-binding.js";
 import { KernelLog } from "./klog.js";
 import {
   KERNEL_PML4_COUNT,

@@ -29,7 +29,12 @@ export type Bug = (k: KernelApi, ctx: BugContext) => void;
 const NAME = "buggy";
 /** Private block: BAR 0 mapping, pci_dev, BARs claimed, netdev, then the timer. */
 const Priv = { hw: 0, pdev: 8, bars: 16, netdev: 24, timer: 32, SIZE: 32 + TimerList.SIZE } as const;
-const Mod = { driver: 0, ids: PciDriver.SIZE, name: PciDriver.SIZE + 2 * PciDeviceId.SIZE, SIZE: 160 } as const;
+const Mod = {
+  driver: 0,
+  ids: PciDriver.SIZE,
+  name: PciDriver.SIZE + 2 * PciDeviceId.SIZE,
+  SIZE: 160,
+} as const;
 
 /** The driver module with `bug` on its timer. */
 export function buggyDriver(bug: Bug): DriverModule {

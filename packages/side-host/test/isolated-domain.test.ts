@@ -6,10 +6,10 @@ import { describe, expect, it } from "vitest";
 import {
   DRIVER_REGION_START,
   IntegrityChecker,
-  IsolatedDriverInstance,
-  type Kernel,
+  type IsolatedDriverInstance,
   KERNEL_PML4_COUNT,
   KERNEL_PML4_FIRST,
+  type Kernel,
   PML4_SLOT_SIZE,
 } from "../src/index.js";
 import { buggyDriver } from "./buggy-driver.js";
@@ -79,7 +79,10 @@ describe("driver domain", () => {
 
   it("sharedPageTable: the region is user-accessible in every address space, so a process reads the driver's memory", () => {
     const { kernel } = bootKernel();
-    const inst = kernel.loadDriver(e1000Driver, { mode: "isolated", sharedPageTable: true }) as IsolatedDriverInstance;
+    const inst = kernel.loadDriver(e1000Driver, {
+      mode: "isolated",
+      sharedPageTable: true,
+    }) as IsolatedDriverInstance;
     expect(inst.domain.space).toBeNull();
     const eth0 = kernel.net.byName("eth0")!;
     const space = processSpace(kernel);

@@ -30,7 +30,10 @@ interface Run {
 }
 
 /** Boot, load the buggy driver, snapshot the kernel; the bug fires on the next timer tick. */
-function start(mode: "native" | "isolated", bug: (kernel: Kernel) => Bug): Run & { inst: ReturnType<Kernel["loadDriver"]> } {
+function start(
+  mode: "native" | "isolated",
+  bug: (kernel: Kernel) => Bug,
+): Run & { inst: ReturnType<Kernel["loadDriver"]> } {
   const { kernel, machine } = bootKernel({ peer: "none" });
   const inst = kernel.loadDriver(buggyDriver(bug(kernel)), { mode });
   const checker = new IntegrityChecker(kernel);
@@ -140,7 +143,8 @@ describe("isolated mode contains a buggy driver; native mode does not", () => {
   });
 
   it("a call of a service that does not exist is an unknown-service fault; natively an oops", () => {
-    const bug = () => (k: KernelApi) => (k as unknown as { no_such_service(x: number): void }).no_such_service(1);
+    const bug = () => (k: KernelApi) =>
+      (k as unknown as { no_such_service(x: number): void }).no_such_service(1);
     const f = expectContained("isolated", bug, "unknown-service");
     expect(f.service).toBe("no_such_service");
     const n = start("native", bug);
