@@ -75,7 +75,14 @@ describe("driver loader with a tiny non-e1000 driver", () => {
         { mode: "native" },
       ),
     ).toThrow(TypeError);
-    expect(() => kernel.loadDriver(statusDriver, { mode: "isolated" as "native" })).toThrow(/not supported/);
+    // the same malformed module in isolated mode: rejected, its domain torn down again
+    expect(() =>
+      kernel.loadDriver(
+        { name: "x", entryPoints: { a: () => 0 }, init: "init", exit: "a" },
+        { mode: "isolated" },
+      ),
+    ).toThrow(TypeError);
+    expect(() => kernel.loadDriver(statusDriver, { mode: "bogus" as "native" })).toThrow(/not supported/);
     expectNoLeaks(kernel);
   });
 });
