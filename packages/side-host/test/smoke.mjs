@@ -14,7 +14,8 @@ if (!kernel.pci.find(0, 3, 0)) throw new Error("no pci_dev for 00:03.0");
 const inst = kernel.loadDriver(e1000Driver, { mode: "isolated" });
 const eth0 = kernel.net.byName("eth0");
 if (!eth0 || eth0.ptr < DRIVER_REGION_START) throw new Error("isolated e1000: eth0 not in the driver region");
-if (inst.fault !== null || inst.isolation.upcalls < 2) throw new Error("isolated e1000 did not probe cleanly");
+if (inst.fault !== null || inst.isolation.upcalls < 2)
+  throw new Error("isolated e1000 did not probe cleanly");
 kernel.unloadDriver(inst);
 kernel.shutdown();
 if (machine.frames.usedFrames !== before) throw new Error("frames leaked across boot + shutdown");
