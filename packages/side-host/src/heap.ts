@@ -7,6 +7,7 @@
  * a block, freeing someone else's block or freeing with the wrong service is a precise
  * `KernelBug`.
  */
+import { AddrMap } from "./addrmap.js";
 import { hexAddr, KernelBug } from "./errors.js";
 import { FREED_HISTORY, KMALLOC_MIN, KMALLOC_SLAB_MAX } from "./limits.js";
 
@@ -69,7 +70,7 @@ export interface HeapStats {
  */
 export class FreedHistory {
   /** Address -> sequence number of its live queue entry. */
-  private readonly seqOf = new Map<number, number>();
+  private readonly seqOf = new AddrMap<number>();
   /** Insertion queue [head, length): addresses and sequence numbers; stale entries are skipped. */
   private addrs: number[] = [];
   private seqs: number[] = [];
@@ -148,8 +149,8 @@ function classOf(size: number): number {
 
 /** The allocator. One per kernel, and later one per driver domain pool. */
 export class Heap {
-  private readonly blocks = new Map<number, HeapBlock>();
-  private readonly slabs = new Map<number, Slab>();
+  private readonly blocks = new AddrMap<HeapBlock>();
+  private readonly slabs = new AddrMap<Slab>();
   private readonly partial: Slab[][] = CLASSES.map(() => []);
   private readonly freed = new FreedHistory(FREED_HISTORY);
   private bytes = 0;

@@ -18,6 +18,7 @@ import {
   PACKET_OTHERHOST,
   SkBuff,
 } from "@side-kernel/kservice";
+import { AddrMap } from "./addrmap.js";
 import { hexAddr, KernelBug } from "./errors.js";
 import { FreedHistory, type Heap } from "./heap.js";
 import type { Kernel } from "./kernel.js";
@@ -43,7 +44,7 @@ export interface SkbRecord {
 
 /** The skb subsystem. */
 export class SkbCore {
-  private readonly skbs = new Map<number, SkbRecord>();
+  private readonly skbs = new AddrMap<SkbRecord>();
   private readonly freed = new FreedHistory(FREED_HISTORY);
   /** skbs allocated / freed so far. */
   allocated = 0;
