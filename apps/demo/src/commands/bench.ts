@@ -163,6 +163,21 @@ export function benchTable(runs: readonly UdpBenchmarkResult[]): string {
   return t.toString();
 }
 
+/** A cli-table3 table of where the cycles went: busy cycles per delivered packet by category. */
+export function cyclesTable(runs: readonly UdpBenchmarkResult[]): string {
+  const cats = [...new Set(runs.flatMap((r) => Object.keys(r.cyclesByCategory)))].sort();
+  const t = new Table({ head: ["size", "dir", ...cats.map((c) => `${c}/pkt`)] });
+  for (const r of runs) {
+    const n = r.loss.received;
+    t.push([
+      r.frameSize,
+      r.direction,
+      ...cats.map((c) => fmt(n > 0 ? (r.cyclesByCategory[c] ?? 0) / n : 0, 0)),
+    ]);
+  }
+  return t.toString();
+}
+
 /** Run `bench` with `args`; returns the exit code (2 for a bad argument, 1 when a run fails). */
 export function benchCommand(args: readonly string[] = []): number {
   const parsed = parseBenchArgs(args);
@@ -212,6 +227,8 @@ export function benchCommand(args: readonly string[] = []): number {
     `UDP ${parsed.direction.toUpperCase()}, ${parsed.mode}, e1000 at ${parsed.linkGbps} Gbit/s, ${parsed.packets} packets per size`,
   );
   console.log(benchTable(runs));
+  console.log("busy cycles per delivered packet, by category:");
+  console.log(cyclesTable(runs));
   console.log(`simulated figures; ${runs[0]?.note ?? ""}; host kpps = simulated packets per host second`);
   return 0;
 }
