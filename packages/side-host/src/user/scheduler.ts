@@ -14,8 +14,7 @@
  * program step is not preempted. A user-mode exception (a #PF from a user
  * access) kills the process (SIGSEGV) after charging an exception entry; the kernel goes on.
  */
-import type { AddressSpace } from "@side-kernel/paging";
-import { CpuException, PAGE_SIZE, AddressSpace as Space } from "@side-kernel/paging";
+import { AddressSpace, CpuException, PAGE_SIZE } from "@side-kernel/paging";
 import { Livelock } from "../errors.js";
 import type { Kernel } from "../kernel.js";
 import { KERNEL_PML4_COUNT, KERNEL_PML4_FIRST } from "../layout.js";
@@ -130,15 +129,14 @@ export class Scheduler implements ProcessHost, SyscallEnv {
     if (!Number.isInteger(stackPages) || stackPages < 1 || stackPages > MAX_DATA_PAGES)
       throw new RangeError(`Scheduler.spawn: stackPages ${String(stackPages)} is not 1..${MAX_DATA_PAGES}`);
     const m = this.kn.machine;
-    const space = new Space(m.memory, m.frames);
+    const space = new AddressSpace(m.memory, m.frames);
     const frames: number[] = [];
     try {
       space.shareRootEntries(this.kn.space, KERNEL_PML4_FIRST, KERNEL_PML4_COUNT);
       const mapPages = (base: number, n: number, writable: boolean, noExecute: boolean) => {
         for (let i = 0; i < n; i++) {
-          const pa = m.frames.alloc();
+          const pa = m.frames.alloc(); // zeroed
           frames.push(pa);
-          m.memory.fill(pa, PAGE_SIZE, 0);
           space.map(base + i * PAGE_SIZE, pa, PAGE_SIZE, { user: true, writable, noExecute });
         }
       };
@@ -245,7 +243,7 @@ export class Scheduler implements ProcessHost, SyscallEnv {
     }
     const m = this.kn.machine;
     if (m.mmu.cr3 === p.space.root) m.cpu.switchAddressSpace(this.kn.space.root);
-    (p.space as AddressSpace).destroy();
+    p.space.destroy();
     for (const pa of p.frames) m.frames.free(pa);
     p.frames.length = 0;
   }
