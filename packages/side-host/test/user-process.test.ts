@@ -1,4 +1,5 @@
 import { Access, CR4_SMAP, PageFault, PF_PROT, PF_USER, PF_WRITE } from "@side-kernel/paging";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   abi,
@@ -147,6 +148,64 @@ describe("system calls", () => {
     env.sched.run({ until: () => proc.state === "exited" });
     expect(prog.results).toEqual([0, 0, -abi.EFAULT, -abi.EAGAIN]);
     expect(env.kernel.skb.live).toBe(0);
+    finish(env);
+  });
+});
+
+describe("system calls with arbitrary arguments (property)", () => {
+  it("never crash the kernel: every call returns a number, -ENOSYS off the table, errors are negative errnos", () => {
+    const env = setup({ peer: "sink", ifup: true });
+    const interesting = (p: { dataBase: number }) => [
+      0,
+      1,
+      -1,
+      16,
+      Number.NaN,
+      2 ** 53,
+      1.5,
+      p.dataBase,
+      p.dataBase + 64,
+      TASK_SIZE_MAX - 8,
+      PAGE_OFFSET,
+      0xffff_ffff,
+    ];
+    const arg = fc.integer({ min: 0, max: 11 });
+    const calls = fc.array(
+      fc.tuple(fc.constantFrom(-1, 0, 3, 41, 44, 45, 49, 59, 400, 511, 512), arg, arg, arg, arg, arg, arg),
+      { minLength: 1, maxLength: 30 },
+    );
+    fc.assert(
+      fc.property(calls, (list) => {
+        const got: number[] = [];
+        const proc = env.sched.spawn({
+          name: "fuzz",
+          step(p) {
+            const c = list[got.length];
+            if (c === undefined) {
+              p.syscall(abi.SYS_exit, 0);
+              return;
+            }
+            const v = interesting(p);
+            const r = p.syscall(c[0], v[c[1]], v[c[2]], v[c[3]], v[c[4]], v[c[5]], v[c[6]]);
+            if (r === -abi.ERESTARTSYS) {
+              got.push(r); // asleep (e.g. recvfrom on an empty socket): give up on this process
+              env.sched.kill(p, 9);
+              return;
+            }
+            got.push(r);
+          },
+        });
+        env.sched.run({ until: () => proc.state === "exited" });
+        for (let i = 0; i < got.length; i++) {
+          const nr = list[i][0];
+          expect(Number.isFinite(got[i])).toBe(true);
+          if (nr < 0 || nr >= 512 || SYSCALL_TABLE[nr] === null) expect(got[i]).toBe(-abi.ENOSYS);
+        }
+        expect(env.stack.socketCount).toBe(0); // exit or kill closed everything
+      }),
+      { numRuns: 60 },
+    );
+    env.machine.run({ untilNs: env.kernel.nowNs + 5e6 });
     finish(env);
   });
 });
