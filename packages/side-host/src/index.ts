@@ -4,6 +4,9 @@
  * drivers run natively (ring 0, direct calls) or isolated in SIDE driver domains (ring 3 in the
  * kernel address space, every kernel call a checked crossing).
  */
+
+// UDP/IPv4 stack, user processes and the benchmark runner (src/net, src/user, src/bench).
+export * from "./bench/index.js";
 export { applyEffect, bindNative, SERVICE_IMPLS } from "./binding.js";
 export {
   type DomainOptions,
@@ -66,6 +69,7 @@ export {
   type RunOptions,
   type RunResult,
 } from "./machine.js";
+export * from "./net/index.js";
 export {
   NET_XMIT_DROP,
   NET_XMIT_SUCCESS,
@@ -78,4 +82,5 @@ export { PciCore, type PciDevRecord, type PciDriverRecord } from "./pci-core.js"
 export { SkbCore, type SkbRecord } from "./skb.js";
 export { type NapiRecord, Softirq } from "./softirq.js";
 export { TimerCore, WorkQueue } from "./timers.js";
+export * from "./user/index.js";
 export { DirectMapPages, VirtualRegion } from "./vmem.js";
