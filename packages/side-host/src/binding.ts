@@ -203,24 +203,56 @@ export function applyEffect(
   }
 }
 
-/** A native service stub: no checks, direct call, ledger kept, costs charged. */
+/**
+ * A native service stub: no checks, direct call, ledger kept, costs charged. The effect is
+ * decided once here (none / acquire / release, and where the key comes from), so the per-call
+ * path is straight code: the same charges and ledger updates as `applyEffect`, in the same order.
+ */
 function nativeStub(kn: Kernel, inst: DriverInstance, name: ServiceName): (...args: unknown[]) => number {
   const spec: ServiceSpec = SERVICES[name];
   const impl = SERVICE_IMPLS[name];
   const cost = spec.cost;
   const effect = spec.effect;
-  const clock = kn.machine.clock;
-  const mmu = kn.machine.mmu;
+  const machine = kn.machine;
+  const clock = machine.clock;
   const ledger = inst.ledger;
   const counters = inst.counters;
+  if (effect === undefined) {
+    return (a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown): number => {
+      machine.chargeAccesses("driver");
+      clock.charge("kernel", cost);
+      counters.serviceCalls++;
+      const r = impl(kn, inst, a, b, c, d, e);
+      const rv = typeof r === "number" ? r : 0;
+      machine.chargeAccesses("kernel");
+      return rv;
+    };
+  }
+  if ("releases" in effect) {
+    const kind = effect.releases;
+    const at = effect.key;
+    return (a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown): number => {
+      machine.chargeAccesses("driver");
+      clock.charge("kernel", cost);
+      counters.serviceCalls++;
+      const r = impl(kn, inst, a, b, c, d, e);
+      const rv = typeof r === "number" ? r : 0;
+      const key = pick(at, a, b, c, d, e);
+      if (key !== 0) ledger.release(kind, key);
+      machine.chargeAccesses("kernel");
+      return rv;
+    };
+  }
+  const kind = effect.acquires;
+  const at = effect.key === "ret" ? -1 : effect.key;
   return (a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown): number => {
-    clock.chargeAccesses(mmu, "driver");
+    machine.chargeAccesses("driver");
     clock.charge("kernel", cost);
     counters.serviceCalls++;
     const r = impl(kn, inst, a, b, c, d, e);
     const rv = typeof r === "number" ? r : 0;
-    if (effect !== undefined) applyEffect(ledger, name, spec, effect, rv, a, b, c, d, e);
-    clock.chargeAccesses(mmu, "kernel");
+    if (succeeded(spec, rv)) ledger.acquire(kind, at < 0 ? rv : pick(at, a, b, c, d, e), name);
+    machine.chargeAccesses("kernel");
     return rv;
   };
 }

@@ -345,7 +345,7 @@ export class Kernel implements RunHooks, CallHost {
 
   /** Charge the kernel's work so far and mark `inst` running. Returns the previous runner. */
   enterDriver(inst: DriverInstance): DriverInstance | null {
-    this.machine.clock.chargeAccesses(this.machine.mmu, "kernel");
+    this.machine.chargeAccesses("kernel");
     const prev = this.current;
     this.current = inst;
     return prev;
@@ -353,7 +353,7 @@ export class Kernel implements RunHooks, CallHost {
 
   /** Charge the driver's own accesses and restore the previous runner. */
   leaveDriver(_inst: DriverInstance, previous: DriverInstance | null): void {
-    this.machine.clock.chargeAccesses(this.machine.mmu, "driver");
+    this.machine.chargeAccesses("driver");
     this.current = previous;
   }
 

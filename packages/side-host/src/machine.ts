@@ -103,6 +103,10 @@ export class Machine {
   /** What firmware enumeration found on bus 0, with BARs assigned and IRQs routed. */
   readonly pciFunctions: readonly EnumeratedFunction[];
   private hooks: RunHooks | null = null;
+  /** MMU counters at the last `chargeAccesses` through this machine (see there). */
+  private seenAccesses = -1;
+  private seenMisses = -1;
+  private seenMmio = -1;
 
   /**
    * Builds and powers on the machine and enumerates PCI. Throws RangeError for a memory size
@@ -148,6 +152,27 @@ export class Machine {
     this.peer = this.sink ?? this.generator ?? (kind === "loopback" ? new Loopback() : null);
     if (this.peer !== null) this.link.connect(this.nic, this.peer);
     this.pciFunctions = enumerate(bus);
+  }
+
+  /**
+   * `clock.chargeAccesses(mmu, category)`, skipped when the MMU's counters (accesses, TLB
+   * misses, MMIO reads + writes) are what they were at this method's previous call: the counters
+   * only grow, so any chargeAccesses since then (from here or elsewhere) left the clock's
+   * snapshot at these same values and the call would charge nothing. A trivial service call
+   * (no memory touched on either side) then costs no clock work. (An `mmu.resetCounters()`
+   * followed by growth back to exactly the same four values is not told apart.) Returns the
+   * cycles charged.
+   */
+  chargeAccesses(category: string): number {
+    const mmu = this.mmu;
+    const accesses = mmu.accesses;
+    const misses = mmu.tlb.stats.misses;
+    const mmio = mmu.mmioReads + mmu.mmioWrites;
+    if (accesses === this.seenAccesses && misses === this.seenMisses && mmio === this.seenMmio) return 0;
+    this.seenAccesses = accesses;
+    this.seenMisses = misses;
+    this.seenMmio = mmio;
+    return this.clock.chargeAccesses(mmu, category);
   }
 
   /** The enumerated function at bus:device.fn, or undefined. */
