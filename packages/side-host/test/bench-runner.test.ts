@@ -4,6 +4,7 @@ import {
   type Process,
   runUdpBenchmark,
   Scheduler,
+  summariseLatency,
   type UdpBenchmarkResult,
   UdpReceiverApp,
   UdpSenderApp,
@@ -45,6 +46,9 @@ describe("runUdpBenchmark (native)", () => {
     expectConsistent(r);
     expect(r.interruptsPerPacket).toBeGreaterThan(0);
     expect(r.mmioPerPacket).toBeGreaterThan(0.5); // a TDT write per frame at least
+    expect(r.latency.count).toBe(400);
+    expect(r.latency.min).toBeGreaterThanOrEqual(672); // a 64-byte frame's wire time at 1 Gbit/s
+    expect(r.latency.p50).toBeLessThanOrEqual(r.latency.p99);
     expectClean(r);
   });
 
@@ -60,6 +64,9 @@ describe("runUdpBenchmark (native)", () => {
   it("rx at 1518 bytes: the generator's packets reach the receiver in order at about line rate", () => {
     const r = runUdpBenchmark({ mode: "native", direction: "rx", frameSize: 1518, packets: 300 });
     expect(r.loss).toMatchObject({ sent: 300, received: 300, gaps: 0, outOfOrder: 0, rcvbufDrops: 0 });
+    expect(r.latency.count).toBe(300);
+    expect(r.latency.min).toBeGreaterThanOrEqual(12_304); // (1518 + 20) bytes on the wire at 1 Gbit/s
+    expect(r.latency.max).toBeLessThan(1e6);
     expect(r.mbps / r.lineRateMbps).toBeGreaterThan(0.97);
     expectConsistent(r);
     expectClean(r);
@@ -98,6 +105,7 @@ describe("runUdpBenchmark (native)", () => {
     expect(() => runUdpBenchmark({ ...base, mode: "bogus" as "native" })).toThrow(/mode "bogus"/);
     expect(() => runUdpBenchmark({ ...base, linkGbps: -1 })).toThrow(/linkGbps -1/);
     expect(udpPayloadForFrame(64)).toBe(18);
+    expect(() => udpPayloadForFrame(40)).toThrow(/payload bytes/);
     expect(udpPayloadForFrame(1518)).toBe(1472);
   });
 });
@@ -155,6 +163,12 @@ describe("end to end with the benchmark apps", () => {
     teardown(kernel, inst, stack);
     expect(kernel.skb.live).toBe(0);
     expectNoLeaks(kernel);
+  });
+
+  it("summariseLatency: nearest-rank percentiles", () => {
+    expect(summariseLatency([])).toEqual({ count: 0, min: 0, mean: 0, p50: 0, p90: 0, p99: 0, max: 0 });
+    const s = summariseLatency(Array.from({ length: 100 }, (_, i) => 100 - i));
+    expect(s).toEqual({ count: 100, min: 1, mean: 50.5, p50: 50, p90: 90, p99: 99, max: 100 });
   });
 
   it("sender and receiver apps validate their options", () => {

@@ -137,6 +137,7 @@ export function benchTable(runs: readonly UdpBenchmarkResult[]): string {
       "cross/pkt",
       "syscalls/pkt",
       "cycles/pkt",
+      "lat p50/p99 us",
       "host kpps",
       "lost",
     ],
@@ -156,6 +157,7 @@ export function benchTable(runs: readonly UdpBenchmarkResult[]): string {
       fmt(r.crossingsPerPacket),
       fmt(r.syscallsPerPacket),
       fmt(r.cyclesPerPacket, 0),
+      `${fmt(r.latency.p50 / 1000, 1)} / ${fmt(r.latency.p99 / 1000, 1)}`,
       fmt(r.hostPps / 1000, 1),
       `${r.loss.lost} (${r.loss.gaps} gaps, ${r.loss.outOfOrder} reordered)`,
     ]);

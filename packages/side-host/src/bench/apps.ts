@@ -190,6 +190,8 @@ export class UdpReceiverApp implements UserProgram {
   lastRxNs = -1;
   /** The first error a call returned (negative errno), or 0. */
   error = 0;
+  /** Receipt time minus the payload's send timestamp, per datagram with a full app header (ns). */
+  readonly latenciesNs: number[] = [];
   /** Where the receiver is. */
   phase: "socket" | "bind" | "recv" | "close" | "exit" | "done" = "socket";
   private fd = -1;
@@ -283,6 +285,8 @@ export class UdpReceiverApp implements UserProgram {
           this.runts++;
         } else {
           const seq = bswap32(p.load32(buf));
+          const sentAt = bswap32(p.load32(buf + 4)) * TWO_32 + bswap32(p.load32(buf + 8));
+          this.latenciesNs.push(now - sentAt);
           if (seq >= this.nextSeq) {
             this.gaps += seq - this.nextSeq;
             this.nextSeq = seq + 1;

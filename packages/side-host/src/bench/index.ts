@@ -8,8 +8,11 @@ export {
   UdpSenderApp,
   type UdpSenderOptions,
 } from "./apps.js";
+export { PacedScheduler } from "./pacing.js";
 export {
   runUdpBenchmark,
+  summariseLatency,
+  type UdpBenchmarkLatency,
   type UdpBenchmarkLoss,
   type UdpBenchmarkOptions,
   type UdpBenchmarkResult,

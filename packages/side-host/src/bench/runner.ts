@@ -83,6 +83,28 @@ export interface UdpBenchmarkLoss {
   rcvbufDrops: number;
 }
 
+/** One-way latency from the payload's send timestamp to delivery (Sink or recvfrom), in ns. */
+export interface UdpBenchmarkLatency {
+  count: number;
+  min: number;
+  mean: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+}
+
+/** Summary of `samples` (nearest-rank percentiles; all 0 when empty). Sorts a copy. */
+export function summariseLatency(samples: readonly number[]): UdpBenchmarkLatency {
+  const l = [...samples].sort((a, b) => a - b);
+  const n = l.length;
+  if (n === 0) return { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p99: 0, max: 0 };
+  let sum = 0;
+  for (const x of l) sum += x;
+  const pct = (q: number) => l[Math.min(n - 1, Math.max(0, Math.ceil(q * n) - 1))];
+  return { count: n, min: l[0], mean: sum / n, p50: pct(0.5), p90: pct(0.9), p99: pct(0.99), max: l[n - 1] };
+}
+
 /** What `runUdpBenchmark` returns. */
 export interface UdpBenchmarkResult {
   readonly mode: "native" | "isolated";
@@ -116,6 +138,8 @@ export interface UdpBenchmarkResult {
   /** Simulated packets per host second: frames the source put on the wire in the window / hostMs. */
   readonly hostPps: number;
   readonly loss: UdpBenchmarkLoss;
+  /** One-way latency of the delivered packets (whole run, queueing included). */
+  readonly latency: UdpBenchmarkLatency;
   /** Leak check after unload: frames, IRQ handlers, ledger entries and heap blocks still held. */
   readonly leaks: LeakReport;
   /** What the window covers. */
@@ -233,6 +257,7 @@ export function runUdpBenchmark(options: UdpBenchmarkOptions): UdpBenchmarkResul
   let start: Snapshot;
   let end: Snapshot;
   let loss: UdpBenchmarkLoss;
+  let latency: UdpBenchmarkLatency;
   let delivered: number;
   let offered: number;
   if (direction === "tx") {
@@ -264,6 +289,8 @@ export function runUdpBenchmark(options: UdpBenchmarkOptions): UdpBenchmarkResul
       invalid: s.invalid,
       rcvbufDrops: 0,
     };
+    const { count, min, mean, p50, p90, p99, max } = s.latency;
+    latency = { count, min, mean, p50, p90, p99, max };
   } else if (gen !== null) {
     const receiver = new UdpReceiverApp({ count: packets, clock: kernel });
     const proc = sched.spawn(receiver);
@@ -299,6 +326,7 @@ export function runUdpBenchmark(options: UdpBenchmarkOptions): UdpBenchmarkResul
       invalid: receiver.runts,
       rcvbufDrops: stack.counters.udpRcvbufErrors,
     };
+    latency = summariseLatency(receiver.latenciesNs);
   } else {
     throw new Error("runUdpBenchmark: no generator for rx");
   }
@@ -346,6 +374,7 @@ export function runUdpBenchmark(options: UdpBenchmarkOptions): UdpBenchmarkResul
     hostMs,
     hostPps: hostMs > 0 ? (offered * 1000) / hostMs : 0,
     loss,
+    latency,
     leaks,
     note: "steady state: boot, driver load and link-up excluded; the window runs from the start of traffic to the last delivery",
   };
