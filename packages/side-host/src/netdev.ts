@@ -37,6 +37,7 @@ import {
   NetDevice,
   NetDeviceOps,
 } from "@side-kernel/kservice";
+import { AddrMap } from "./addrmap.js";
 import type { DriverInstance } from "./driver.js";
 import { hexAddr, KernelBug } from "./errors.js";
 import type { Kernel } from "./kernel.js";
@@ -89,7 +90,7 @@ export type ProtocolHandler = (skb: number, dev: NetdevRecord) => void;
 export class NetCore {
   /** Receives every skb handed up; null counts and frees them. */
   protocolHandler: ProtocolHandler | null = null;
-  private readonly devs = new Map<number, NetdevRecord>();
+  private readonly devs = new AddrMap<NetdevRecord>();
   private readonly names = new Map<string, NetdevRecord>();
   private readonly txList: NetdevRecord[] = [];
 

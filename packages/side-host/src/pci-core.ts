@@ -27,6 +27,7 @@ import {
   PCI_COMMAND_MASTER,
   PCI_COMMAND_MEMORY,
 } from "@side-kernel/pci";
+import { AddrMap } from "./addrmap.js";
 import type { DriverInstance } from "./driver.js";
 import { hex, hexAddr, KernelBug } from "./errors.js";
 import type { Kernel } from "./kernel.js";
@@ -76,7 +77,7 @@ interface IoMapping {
 
 /** PCI core. */
 export class PciCore {
-  private readonly devices = new Map<number, PciDevRecord>();
+  private readonly devices = new AddrMap<PciDevRecord>();
   private readonly drivers = new Map<number, PciDriverRecord>();
   private readonly iomaps = new Map<number, IoMapping>();
   /** Offset of dmaMask in struct pci_dev (for the kernel's mirror writes). */
