@@ -10,6 +10,7 @@ import { parseIpv4 } from "@side-kernel/net-nic";
 import {
   AF_INET,
   ERESTARTSYS,
+  IPV4_ADDR_LEN,
   SIN_ADDR,
   SIN_FAMILY,
   SIN_PORT,
@@ -30,6 +31,9 @@ export const APP_HEADER_LEN = 12;
 const ADDR_OFF = 0;
 const ADDRLEN_OFF = 32;
 const BUF_OFF = 64;
+/** Payload offsets of the send timestamp's high and low 32-bit words. */
+const TS_HI_OFF = 4;
+const TS_LO_OFF = 8;
 /** Largest UDP payload the apps handle (an Ethernet MTU of 1500 minus IPv4 and UDP headers). */
 export const MAX_APP_PAYLOAD = 1472;
 const TWO_32 = 0x1_0000_0000;
@@ -45,7 +49,7 @@ function writeSockaddr(p: Process, va: number, ip: number, port: number): void {
   p.store8(va + SIN_FAMILY, AF_INET);
   p.store8(va + SIN_PORT, port >>> 8);
   p.store8(va + SIN_PORT + 1, port & 0xff);
-  for (let i = 0; i < 4; i++) p.store8(va + SIN_ADDR + i, (ip >>> (24 - 8 * i)) & 0xff);
+  for (let i = 0; i < IPV4_ADDR_LEN; i++) p.store8(va + SIN_ADDR + i, (ip >>> (24 - 8 * i)) & 0xff);
 }
 
 /** A 32-bit value in network byte order as the little-endian word store32 writes. */
@@ -114,8 +118,8 @@ export class UdpSenderApp implements UserProgram {
           // user code fills the payload header: sequence number and send time, big-endian
           const t = Math.floor(this.o.clock.nowNs);
           p.store32(buf, bswap32(this.sent));
-          p.store32(buf + 4, bswap32(Math.floor(t / TWO_32)));
-          p.store32(buf + 8, bswap32(t % TWO_32));
+          p.store32(buf + TS_HI_OFF, bswap32(Math.floor(t / TWO_32)));
+          p.store32(buf + TS_LO_OFF, bswap32(t % TWO_32));
           this.stamped = true;
         }
         const r = p.syscall(
@@ -285,7 +289,7 @@ export class UdpReceiverApp implements UserProgram {
           this.runts++;
         } else {
           const seq = bswap32(p.load32(buf));
-          const sentAt = bswap32(p.load32(buf + 4)) * TWO_32 + bswap32(p.load32(buf + 8));
+          const sentAt = bswap32(p.load32(buf + TS_HI_OFF)) * TWO_32 + bswap32(p.load32(buf + TS_LO_OFF));
           this.latenciesNs.push(now - sentAt);
           if (seq >= this.nextSeq) {
             this.gaps += seq - this.nextSeq;

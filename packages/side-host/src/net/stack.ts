@@ -88,6 +88,39 @@ const IPV4_BROADCAST = 0xffff_ffff;
 const PORT_MAX = 0xffff;
 /** Largest IPv4 datagram (total length is 16 bits). */
 const IPV4_MAX_TOTAL = 0xffff;
+/**
+ * IPv4 header field offsets (RFC 791): version/IHL 0, total length 2, flags/fragment offset 6,
+ * TTL 8, protocol 9, source 12, destination 16. IHL counts 32-bit words.
+ */
+const IP_VER_IHL = 0;
+const IP_TOTAL_LENGTH = 2;
+const IP_FRAG = 6;
+const IP_TTL = 8;
+const IP_PROTOCOL = 9;
+const IP_SRC = 12;
+const IP_DST = 16;
+const IHL_MASK = 0xf;
+const IHL_UNIT = 4;
+/** UDP header field offsets (RFC 768): source port 0, destination port 2, length 4, checksum 6. */
+const UDP_SRC_PORT = 0;
+const UDP_DST_PORT = 2;
+const UDP_LENGTH = 4;
+const UDP_CHECKSUM = 6;
+/** The IPv4 identification field is 16 bits. */
+const IP_ID_MASK = 0xffff;
+/** Bits in an IPv4 address. */
+const IPV4_BITS = 32;
+
+/** Big-endian 16-bit field at `o`. */
+function be16(f: Uint8Array, o: number): number {
+  return (f[o] << 8) | f[o + 1];
+}
+
+/** Big-endian 32-bit field at `o`, as an unsigned number. */
+function be32(f: Uint8Array, o: number): number {
+  return ((f[o] << 24) | (f[o + 1] << 16) | (f[o + 2] << 8) | f[o + 3]) >>> 0;
+}
+
 /** Fields per queued datagram in a socket's receive ring: skb, src ip, src port, truesize, payload offset from skb data, payload length. */
 const RQ_FIELDS = 6;
 /** Initial capacity of a receive ring (datagrams); it doubles when needed. */
@@ -285,10 +318,10 @@ export class UdpStack {
     this.devName = options.dev ?? "eth0";
     this.localIp = parseIpv4(options.localIp ?? DEFAULT_LOCAL_IP);
     const prefix = options.prefixLen ?? DEFAULT_PREFIX_LEN;
-    if (!Number.isInteger(prefix) || prefix < 0 || prefix > 32)
-      throw new RangeError(`UdpStack: prefixLen ${String(prefix)} is not 0..32`);
+    if (!Number.isInteger(prefix) || prefix < 0 || prefix > IPV4_BITS)
+      throw new RangeError(`UdpStack: prefixLen ${String(prefix)} is not 0..${IPV4_BITS}`);
     this.prefixLen = prefix;
-    this.netmask = prefix === 0 ? 0 : (0xffff_ffff << (32 - prefix)) >>> 0;
+    this.netmask = prefix === 0 ? 0 : (IPV4_BROADCAST << (IPV4_BITS - prefix)) >>> 0;
     this.peerIp = parseIpv4(options.peerIp ?? DEFAULT_PEER_IP);
     this.peerMac = parseMac(options.peerMac ?? DEFAULT_PEER_MAC);
     const rcvbuf = options.rcvbuf ?? DEFAULT_RCVBUF;
@@ -446,13 +479,13 @@ export class UdpStack {
     mmu.readBytes(d.ptr + NetDevice.devAddr, f, ETH_ALEN, ETH_ALEN);
     f[ETH_TYPE_OFFSET] = ETHERTYPE_IPV4 >>> 8;
     f[ETH_TYPE_OFFSET + 1] = ETHERTYPE_IPV4 & 0xff;
-    this.ipId = (this.ipId + 1) & 0xffff;
+    this.ipId = (this.ipId + 1) & IP_ID_MASK;
     writeIpv4Header(f, ETH_HLEN, IPV4_HEADER_LEN + udpLength, IPPROTO_UDP, this.localIp, dst, this.ipId);
     const u = ETH_HLEN + IPV4_HEADER_LEN;
     writeUdpHeader(f, u, s.localPort, dstPort, udpLength);
     const c = udpChecksum(f, this.localIp, dst, u, udpLength);
-    f[u + 6] = c >>> 8;
-    f[u + 7] = c & 0xff;
+    f[u + UDP_CHECKSUM] = c >>> 8;
+    f[u + UDP_CHECKSUM + 1] = c & 0xff;
     // Tailroom for the driver's padding of runts to ETH_ZLEN (Linux reserves dev->needed_tailroom).
     const skb = this.kn.net.allocSkb(d.ptr, Math.max(frameLength, ETH_ZLEN));
     if (skb === 0) return -ENOMEM;
@@ -518,9 +551,9 @@ export class UdpStack {
     }
     // verdict = offset of the UDP header; the payload follows it.
     const u = verdict;
-    const udpLength = (f[u + 4] << 8) | f[u + 5];
+    const udpLength = be16(f, u + UDP_LENGTH);
     clock.charge("stack", copyCycles(clock.costs, udpLength));
-    const dstPort = (f[u + 2] << 8) | f[u + 3];
+    const dstPort = be16(f, u + UDP_DST_PORT);
     const s = this.ports.get(dstPort);
     if (s === undefined) {
       c.udpNoPorts++;
@@ -535,8 +568,8 @@ export class UdpStack {
       return;
     }
     // The payload's place is remembered with the datagram (Linux pulls the headers instead).
-    const srcIp = ((f[12] << 24) | (f[13] << 16) | (f[14] << 8) | f[15]) >>> 0;
-    s.push(skb, srcIp, (f[u] << 8) | f[u + 1], truesize, u + UDP_HEADER_LEN, udpLength - UDP_HEADER_LEN);
+    const srcIp = be32(f, IP_SRC);
+    s.push(skb, srcIp, be16(f, u + UDP_SRC_PORT), truesize, u + UDP_HEADER_LEN, udpLength - UDP_HEADER_LEN);
     s.stats.queued++;
     c.udpInDatagrams++;
     s.rxWait.wakeAll();
@@ -548,9 +581,9 @@ export class UdpStack {
    */
   private validate(f: Uint8Array, len: number): number {
     const c = this.counters;
-    const ihl = (f[0] & 0xf) * 4;
-    const total = (f[2] << 8) | f[3];
-    if (f[0] >>> 4 !== IPV4_VERSION || ihl < IPV4_HEADER_LEN || total < ihl || total > len) {
+    const ihl = (f[IP_VER_IHL] & IHL_MASK) * IHL_UNIT;
+    const total = be16(f, IP_TOTAL_LENGTH);
+    if (f[IP_VER_IHL] >>> 4 !== IPV4_VERSION || ihl < IPV4_HEADER_LEN || total < ihl || total > len) {
       c.ipInHdrErrors++;
       return -1;
     }
@@ -558,32 +591,33 @@ export class UdpStack {
       c.ipInCsumErrors++;
       return -1;
     }
-    if (f[8] === 0) {
+    if (f[IP_TTL] === 0) {
       c.ipInTtlErrors++;
       return -1;
     }
-    const frag = (f[6] << 8) | f[7];
+    const frag = be16(f, IP_FRAG);
     if ((frag & (IPV4_MF | IPV4_FRAG_OFFSET_MASK)) !== 0) {
       c.ipReasmFails++;
       return -1;
     }
-    const dst = ((f[16] << 24) | (f[17] << 16) | (f[18] << 8) | f[19]) >>> 0;
+    const dst = be32(f, IP_DST);
     if (dst !== this.localIp && dst !== IPV4_BROADCAST && dst !== (this.localIp | ~this.netmask) >>> 0) {
       c.ipInAddrErrors++;
       return -1;
     }
-    if (f[9] !== IPPROTO_UDP) {
+    if (f[IP_PROTOCOL] !== IPPROTO_UDP) {
       c.ipInUnknownProtos++;
       return -1;
     }
     const u = ihl;
-    const udpLength = total - ihl >= UDP_HEADER_LEN ? (f[u + 4] << 8) | f[u + 5] : 0;
+    const udpLength = total - ihl >= UDP_HEADER_LEN ? be16(f, u + UDP_LENGTH) : 0;
     if (udpLength < UDP_HEADER_LEN || udpLength > total - ihl) {
       c.udpInErrors++;
       return -1;
     }
-    if (((f[u + 6] << 8) | f[u + 7]) !== 0) {
-      const src = ((f[12] << 24) | (f[13] << 16) | (f[14] << 8) | f[15]) >>> 0;
+    if (be16(f, u + UDP_CHECKSUM) !== 0) {
+      // RFC 768 pseudo-header: source, destination, protocol, UDP length, as 16-bit words
+      const src = be32(f, IP_SRC);
       const pseudo = (src >>> 16) + (src & 0xffff) + (dst >>> 16) + (dst & 0xffff) + IPPROTO_UDP + udpLength;
       if (finishChecksum(checksumAdd(f, u, udpLength, pseudo)) !== 0) {
         c.udpInCsumErrors++;

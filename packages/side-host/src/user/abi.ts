@@ -78,3 +78,9 @@ export const SOCKADDR_IN_SIZE = 16;
 export const SIN_FAMILY = 0;
 export const SIN_PORT = 2;
 export const SIN_ADDR = 4;
+/** socklen_t: a 32-bit unsigned integer (little-endian on x86-64). */
+export const SOCKLEN_SIZE = 4;
+/** Bytes of an IPv4 address. */
+export const IPV4_ADDR_LEN = 4;
+/** exit(2) keeps the low 8 bits of the status (WEXITSTATUS). */
+export const EXIT_STATUS_MASK = 0xff;

@@ -18,8 +18,10 @@ import {
   EOPNOTSUPP,
   EPROTONOSUPPORT,
   ESOCKTNOSUPPORT,
+  EXIT_STATUS_MASK,
   IPPROTO_IP,
   IPPROTO_UDP_NUM,
+  IPV4_ADDR_LEN,
   MSG_DONTWAIT,
   MSG_TRUNC,
   NR_SYSCALLS,
@@ -30,6 +32,7 @@ import {
   SOCK_DGRAM,
   SOCK_NONBLOCK,
   SOCKADDR_IN_SIZE,
+  SOCKLEN_SIZE,
   SYS_bind,
   SYS_close,
   SYS_exit,
@@ -155,7 +158,7 @@ function sysRecvfrom(
   if ((flags & ~KNOWN_MSG_FLAGS) !== 0) return -EOPNOTSUPP;
   let srcLen = 0;
   if (src !== 0) {
-    const rc = env.uaccess.copyFromUser(addr, 0, srcLenPtr, 4);
+    const rc = env.uaccess.copyFromUser(addr, 0, srcLenPtr, SOCKLEN_SIZE);
     if (rc !== 0) return rc;
     srcLen = (addr[0] | (addr[1] << 8) | (addr[2] << 16) | (addr[3] << 24)) >>> 0;
   }
@@ -166,7 +169,7 @@ function sysRecvfrom(
   addr[SIN_FAMILY] = AF_INET;
   addr[SIN_PORT] = s.lastSrcPort >>> 8;
   addr[SIN_PORT + 1] = s.lastSrcPort & 0xff;
-  for (let i = 0; i < 4; i++) addr[SIN_ADDR + i] = (s.lastSrcIp >>> (24 - 8 * i)) & 0xff;
+  for (let i = 0; i < IPV4_ADDR_LEN; i++) addr[SIN_ADDR + i] = (s.lastSrcIp >>> (24 - 8 * i)) & 0xff;
   const n = Math.min(srcLen, SOCKADDR_IN_SIZE);
   let rc = env.uaccess.copyBytesToUser(src, addr, 0, n);
   if (rc === 0) {
@@ -174,7 +177,7 @@ function sysRecvfrom(
     addr[1] = 0;
     addr[2] = 0;
     addr[3] = 0;
-    rc = env.uaccess.copyBytesToUser(srcLenPtr, addr, 0, 4);
+    rc = env.uaccess.copyBytesToUser(srcLenPtr, addr, 0, SOCKLEN_SIZE);
   }
   return rc !== 0 ? rc : r;
 }
@@ -190,7 +193,7 @@ function sysClose(env: SyscallEnv, p: Process, fd: number): number {
 
 /** exit(code): the low 8 bits are the status. */
 function sysExit(env: SyscallEnv, p: Process, code: number): number {
-  env.exit(p, code & 0xff);
+  env.exit(p, code & EXIT_STATUS_MASK);
   return 0;
 }
 
