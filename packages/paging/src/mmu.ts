@@ -8,6 +8,21 @@
  * RFLAGS.AC, CR0, CR4, EFER and CR3, only for RAM pages, and (for writes) only once the leaf's
  * D bit is set. It is cleared on every TLB invalidation, control-register write, CPL or AC
  * change, so it never grants more than the TLB entry it was copied from.
+ *
+ * How the hit path stays fast under V8 (checked with --trace-turbo-inlining, --trace-deopt and
+ * --print-opt-code; bench/index.ts runs hits and misses in one process):
+ * - a hit reads two typed arrays: `fast` (slot pairs of page tag and physical word base, plus
+ *   the access budget) and the memory view. The tag compare `va - (va & 0xffc)` checks the
+ *   page and the alignment at once, so a hit has one branch besides the budget;
+ * - everything else (budget exhausted, miss, walk, rights, A/D, MMIO, unaligned or
+ *   page-crossing accesses) is one out-of-line method, `miss`, whose bytecode is larger than
+ *   V8's inlining limit. TurboFan never inlines it into an accessor, so the accessor's
+ *   optimized code stays small and callers keep inlining the accessor after the miss path has
+ *   run. (When the slow path was inlined, load32 grew past the inlining budget and every load
+ *   became a call: 62M instead of 119M hits/s.) A miss result is truncated with `>>> 0` so
+ *   the hit value is never boxed;
+ * - the hot path's numbers are a const enum that esbuild inlines as literals (`Fast`); every
+ *   field is initialised in the constructor (one hidden class).
  */
 import {
   AccessBudgetExceeded,
@@ -28,6 +43,7 @@ import {
   KERNEL_HALF_START,
   LARGE_PAGE_SIZE,
   LINEAR_ADDRESS_LIMIT,
+  PAGE_SHIFT,
   PAGE_SIZE,
   type PageSize,
   tableIndex,
@@ -110,18 +126,71 @@ export interface TranslateOptions {
 }
 
 const PAGE_MASK = PAGE_SIZE - 1;
-/** Index mask of the fast path: a constant, since a field load here costs ~30% (measured). */
-const FAST_MASK = FAST_PATH_ENTRIES - 1;
+/**
+ * The fast path's numbers, as a file-local const enum: esbuild (tsup, tsx, vitest) replaces
+ * every use with its literal. V8 (Node 20) does not constant-fold module-level `const`
+ * bindings or imports, so each named `const` on the hit path cost a context load and a
+ * Smi/HeapNumber check per access (seen in --print-opt-code, measured about 30%).
+ * Checked against limits.ts and layout.ts when this module loads.
+ */
+// biome-ignore lint/suspicious/noConstEnum: file-local and never exported, so isolatedModules is not affected; inlined as literals on purpose (see above)
+const enum Fast {
+  /** log2(PAGE_SIZE), layout.ts PAGE_SHIFT. */
+  PageShift = 12,
+  /** PAGE_SIZE - 1: the offset bits of a 4 KiB page. */
+  PageMask = 0xfff,
+  /** Offset bits of a 32-bit access the fast path serves: within the page and 4-aligned. */
+  WordOffsetMask = 0xffc,
+  /** Offset bits of a 64-bit access the fast path serves: within the page and 8-aligned. */
+  QwordOffsetMask = 0xff8,
+  /**
+   * `(va >>> PairShift) & PairMask` is 2 * (va's fast-path slot): the page number's low 8 bits
+   * (FAST_PATH_ENTRIES = 256 slots), doubled because each slot is a (tag, word) pair.
+   */
+  PairShift = 11,
+  PairMask = 0x1fe,
+  /**
+   * Layout of `Mmu.fast` (one Float64Array): read slot s at [2s] (tag) and [2s + 1] (word),
+   * write slot s at [WriteSlots + 2s] and [WriteSlots + 2s + 1]; Length elements in all.
+   */
+  WriteSlots = 512,
+  Length = 1024,
+  /** 2^32: joins the two halves of a 64-bit value. */
+  Two32 = 4294967296,
+  /** Bits 63:47 of a canonical upper-half pointer, seen as `hi >>> 15`. */
+  CanonicalHigh = 0x1ffff,
+}
+if (
+  Fast.PageShift !== PAGE_SHIFT ||
+  Fast.PageMask !== PAGE_SIZE - 1 ||
+  Fast.PairShift !== PAGE_SHIFT - 1 ||
+  Fast.PairMask !== 2 * (FAST_PATH_ENTRIES - 1) ||
+  Fast.WriteSlots !== 2 * FAST_PATH_ENTRIES ||
+  Fast.Length !== 4 * FAST_PATH_ENTRIES
+) {
+  throw new Error("mmu.ts: the Fast constants disagree with PAGE_SIZE or FAST_PATH_ENTRIES");
+}
 const TWO_32 = 2 ** 32;
 const TWO_64 = 2 ** 64;
-/** Bits 63:47 of a canonical upper-half pointer, seen as `hi >>> 15`. */
-const CANONICAL_HIGH = 0x1ffff;
 /** Bits 63:48 set in the high half of a sign-extended upper-half pointer. */
 const SIGN_EXTENSION_HI = 0xffff0000;
 const ALL_ONES = 0xffffffff;
 const EMPTY_TAG = -1;
 /** Stand-in for an infinite budget: large, yet decrements stay exact (below 2^53). */
 const INFINITE_BUDGET = 2 ** 52;
+/**
+ * Largest `budgetChunk`: 2^30 - 1, the largest small integer (Smi) on every V8 build, so the
+ * hit path's decrement stays an integer field update.
+ */
+const BUDGET_CHUNK = 2 ** 30 - 1;
+/** Slots of `Mmu.book`: budget beyond budgetChunk, budget last set, accesses before it was set, */
+const BOOK_RESERVE = 0;
+const BOOK_START = 1;
+const BOOK_ACCESS_BASE = 2;
+/** ... accesses served by the out-of-line path, fast-path hit baseline (resetFastPathHits). */
+const BOOK_SLOW = 3;
+const BOOK_FAST_BASELINE = 4;
+const BOOK_LENGTH = 5;
 const KNOWN_EFER = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
 
 const SIZE_MASKS = [0, 0xff, 0xffff, 0, ALL_ONES];
@@ -155,21 +224,28 @@ export class Mmu implements TlbListener, FastHitSource {
   private readonly view: DataView;
   private readonly ramSize: number;
   private readonly hiMask: number;
-  private readonly rTag: Float64Array;
-  /** Word index (physical address / 4) of the page each read tag maps to. */
-  private readonly rWord: Int32Array;
-  private readonly wTag: Float64Array;
-  private readonly wWord: Int32Array;
   /**
-   * budget[0]: accesses left before the lockup detector fires. One typed-array decrement per
-   * access is the cheapest counter measured (bench/index.ts); `accesses` is derived from it.
+   * The fast path, one Float64Array so that a hit reads one object for both values: each slot
+   * is a pair (tag = linear base of the cached page, or EMPTY_TAG; word = its physical base / 4),
+   * read slots first, then write slots (layout in `Fast`).
    */
-  private readonly budget = new Float64Array(1);
-  private budgetStart = INFINITE_BUDGET;
+  private readonly fast = new Float64Array(Fast.Length).fill(EMPTY_TAG);
+  /**
+   * The access budget left is book[BOOK_RESERVE] + budgetChunk. Every access decrements the
+   * small integer budgetChunk (an integer field update on the hit path); when it goes below 0
+   * the access takes the out-of-line path, which refills it from the reserve or throws
+   * AccessBudgetExceeded (refillBudget). budgetChunk is an integer in [-1, BUDGET_CHUNK], so
+   * its field always holds a small integer.
+   */
+  private budgetChunk = 0;
+  /**
+   * Budget and counter bookkeeping (slots BOOK_*). A Float64Array rather than number fields
+   * because these values may become fractional or exceed the small-integer range, and a field
+   * that changes representation changes the object's hidden class, deoptimising every
+   * accessor inlined into its callers.
+   */
+  private readonly book = new Float64Array(BOOK_LENGTH);
   private budgetInfinite = true;
-  private accessBase = 0;
-  private slowCount = 0;
-  private fastBaseline = 0;
   private _cpl = 0;
   private _ac = false;
   private _cr0 = DEFAULT_CR0;
@@ -178,8 +254,8 @@ export class Mmu implements TlbListener, FastHitSource {
   private _efer = DEFAULT_EFER;
   private pcid = 0;
   private scratch = new Uint8Array(PAGE_SIZE);
-  private partLo = 0;
-  private partHi = 0;
+  /** [0]: high 32 bits of the last 8-byte read made by `miss` (a typed array: no field changes representation). */
+  private readonly partHi = new Uint32Array(1);
 
   /**
    * A CPU at CPL 0 with CR0 = PE|PG|WP, CR4 = PAE, EFER = LME|LMA|NXE|SCE, CR3 = 0.
@@ -195,13 +271,9 @@ export class Mmu implements TlbListener, FastHitSource {
     this.u32 = memory.u32;
     this.view = new DataView(memory.buffer);
     this.ramSize = memory.size;
+    this.book[BOOK_RESERVE] = INFINITE_BUDGET;
+    this.book[BOOK_START] = INFINITE_BUDGET;
     this.hiMask = reservedHiMask(options.maxPhysAddrBits ?? DEFAULT_MAX_PHYS_ADDR_BITS);
-    const n = FAST_PATH_ENTRIES;
-    this.rTag = new Float64Array(n).fill(EMPTY_TAG);
-    this.rWord = new Int32Array(n);
-    this.wTag = new Float64Array(n).fill(EMPTY_TAG);
-    this.wWord = new Int32Array(n);
-    this.budget[0] = INFINITE_BUDGET;
   }
 
   // ---- state -------------------------------------------------------------------------------
@@ -254,7 +326,9 @@ export class Mmu implements TlbListener, FastHitSource {
 
   /** Memory and MMIO accesses made through the accessors (readBytes/writeBytes/copy: one per page piece). */
   get accesses(): number {
-    return this.accessBase + (this.budgetStart - this.budget[0]);
+    return (
+      this.book[BOOK_ACCESS_BASE] + (this.book[BOOK_START] - (this.book[BOOK_RESERVE] + this.budgetChunk))
+    );
   }
 
   /**
@@ -263,22 +337,41 @@ export class Mmu implements TlbListener, FastHitSource {
    * one until the budget is set again). Setting a non-number or NaN throws RangeError.
    */
   get accessBudget(): number {
-    return this.budgetInfinite ? Number.POSITIVE_INFINITY : this.budget[0];
+    return this.budgetInfinite ? Number.POSITIVE_INFINITY : this.book[BOOK_RESERVE] + this.budgetChunk;
   }
   set accessBudget(value: number) {
     if (typeof value !== "number" || Number.isNaN(value))
       throw new RangeError(`access budget ${String(value)} is not a number`);
-    this.accessBase = this.accesses;
+    this.book[BOOK_ACCESS_BASE] = this.accesses;
     this.budgetInfinite = value >= INFINITE_BUDGET;
-    this.budgetStart = this.budgetInfinite ? INFINITE_BUDGET : value;
-    this.budget[0] = this.budgetStart;
+    this.book[BOOK_START] = this.budgetInfinite ? INFINITE_BUDGET : value;
+    this.book[BOOK_RESERVE] = this.book[BOOK_START];
+    this.budgetChunk = 0;
+  }
+
+  /**
+   * Called when an access took budgetChunk below 0: moves the next chunk from book[BOOK_RESERVE].
+   * Returns false, leaving the (negative) remainder in book[BOOK_RESERVE], when the access takes
+   * the whole budget below 0.
+   */
+  private refillBudget(): boolean {
+    const left = this.book[BOOK_RESERVE] + this.budgetChunk;
+    if (left < 0) {
+      this.book[BOOK_RESERVE] = left;
+      this.budgetChunk = 0;
+      return false;
+    }
+    const chunk = Math.min(Math.floor(left), BUDGET_CHUNK);
+    this.budgetChunk = chunk | 0;
+    this.book[BOOK_RESERVE] = left - chunk;
+    return true;
   }
 
   /** Resets accesses, mmioReads, mmioWrites, masterAborts and the TLB stats; keeps the remaining budget. */
   resetCounters(): void {
-    this.accessBase -= this.accesses;
-    this.slowCount = 0;
-    this.fastBaseline = 0;
+    this.book[BOOK_ACCESS_BASE] -= this.accesses;
+    this.book[BOOK_SLOW] = 0;
+    this.book[BOOK_FAST_BASELINE] = 0;
     this.mmioReads = 0;
     this.mmioWrites = 0;
     this.masterAborts = 0;
@@ -287,18 +380,17 @@ export class Mmu implements TlbListener, FastHitSource {
 
   /** FastHitSource: accesses served by the fast path since the last reset. */
   fastPathHits(): number {
-    return this.accesses - this.slowCount - this.fastBaseline;
+    return this.accesses - this.book[BOOK_SLOW] - this.book[BOOK_FAST_BASELINE];
   }
 
   /** FastHitSource: restarts the fast-path hit count. */
   resetFastPathHits(): void {
-    this.fastBaseline = this.accesses - this.slowCount;
+    this.book[BOOK_FAST_BASELINE] = this.accesses - this.book[BOOK_SLOW];
   }
 
   /** TlbListener: empties the fast path. Called on every TLB invalidation and state change. */
   tlbInvalidated(): void {
-    this.rTag.fill(EMPTY_TAG);
-    this.wTag.fill(EMPTY_TAG);
+    this.fast.fill(EMPTY_TAG);
   }
 
   /** Returns `value` as an unsigned 32-bit number; a signed int32 (e.g. `CR0_PE | CR0_PG`) is accepted. */
@@ -502,12 +594,13 @@ export class Mmu implements TlbListener, FastHitSource {
     const off = va & PAGE_MASK;
     const page = pa - off;
     if (page + PAGE_SIZE > this.ramSize) return;
-    const i = (va >>> 12) & FAST_MASK;
-    this.rTag[i] = va - off;
-    this.rWord[i] = page / 4;
+    const i = (va >>> Fast.PairShift) & Fast.PairMask;
+    const fast = this.fast;
+    fast[i] = va - off;
+    fast[i + 1] = page / 4;
     if ((perms & TLB_DIRTY) !== 0 && this.rightsFault(perms, Access.Write, false) === 0) {
-      this.wTag[i] = va - off;
-      this.wWord[i] = page / 4;
+      fast[Fast.WriteSlots + i] = va - off;
+      fast[Fast.WriteSlots + i + 1] = page / 4;
     }
   }
 
@@ -615,103 +708,137 @@ export class Mmu implements TlbListener, FastHitSource {
   }
 
   private overBudget(va: number): never {
-    this.slowCount++;
+    this.book[BOOK_SLOW]++;
     throw new AccessBudgetExceeded(va);
   }
 
   /**
-   * Slow path of every load: translates (both pages if the access crosses one), then reads
-   * `size` bytes (1, 2, 4 or 8) into partLo/partHi. An 8-byte MMIO read is two 4-byte reads.
+   * The out-of-line path of every accessor: an exhausted budget, a fast-path miss (TLB lookup,
+   * walk, rights check, A/D, fast-path fill), MMIO, and unaligned or page-crossing accesses.
+   * The budget has already been decremented by the caller. A read (`write` false) of `size`
+   * bytes (1, 2, 4 or 8) returns the low 32 bits and leaves the high ones of an 8-byte read in
+   * partHi[0]; a write translates every page it touches before storing `lo` / `hi`. An 8-byte
+   * MMIO access is two 4-byte ones.
+   *
+   * Deliberately ONE method with the read and write cases side by side: its bytecode (about
+   * 780 bytes) is above V8's --max-inlined-bytecode-size (460), so it is never inlined into the
+   * accessors (module comment). Do not split it into small pieces without re-checking the
+   * bench's tlbHitLoadsPerSec.
    */
-  private slowRead(va: number, size: number): void {
-    this.slowCount++;
-    const pa = this.translateCore(va, Access.Read, false);
-    const first = PAGE_SIZE - (va & PAGE_MASK);
-    if (size <= first) {
-      if (size === 8) {
-        this.partLo = this.readPhys(pa, 4);
-        this.partHi = this.readPhys(pa + 4, 4);
-      } else {
-        this.partLo = this.readPhys(pa, size as 1 | 2 | 4);
-        this.partHi = 0;
+  private miss(va: number, size: number, write: boolean, lo: number, hi: number): number {
+    if (this.budgetChunk < 0 && !this.refillBudget()) this.overBudget(va);
+    this.book[BOOK_SLOW]++;
+    const access = write ? Access.Write : Access.Read;
+    const pa = this.translateCore(va, access, false);
+    const first = PAGE_SIZE - (va & Fast.PageMask);
+    if (size <= first && pa + size <= this.ramSize) {
+      // Within one RAM page (a first touch, an unaligned access, or a page the fast path
+      // does not hold): any alignment through the DataView.
+      const view = this.view;
+      if (write) {
+        if (size === 8) {
+          view.setUint32(pa, lo, true);
+          view.setUint32(pa + 4, hi, true);
+        } else if (size === 4) view.setUint32(pa, lo, true);
+        else if (size === 2) view.setUint16(pa, lo, true);
+        else this.u8[pa] = lo;
+        return 0;
       }
-      return;
+      if (size === 8) {
+        this.partHi[0] = view.getUint32(pa + 4, true);
+        return view.getUint32(pa, true);
+      }
+      this.partHi[0] = 0;
+      return size === 4 ? view.getUint32(pa, true) : size === 2 ? view.getUint16(pa, true) : this.u8[pa];
     }
-    const pa2 = this.translateCore(va + first, Access.Read, false);
-    let lo = 0;
-    let hi = 0;
+    if (size <= first) {
+      // MMIO, or the last bytes of RAM: readPhys / writePhys split it.
+      if (write) {
+        if (size === 8) {
+          this.writePhys(pa, 4, lo);
+          this.writePhys(pa + 4, 4, hi);
+        } else this.writePhys(pa, size as 1 | 2 | 4, lo);
+        return 0;
+      }
+      if (size === 8) {
+        const low = this.readPhys(pa, 4);
+        this.partHi[0] = this.readPhys(pa + 4, 4);
+        return low;
+      }
+      this.partHi[0] = 0;
+      return this.readPhys(pa, size as 1 | 2 | 4);
+    }
+    // Crosses into the next page: translate both pages before touching memory.
+    const pa2 = this.translateCore(va + first, access, false);
+    if (write) {
+      for (let k = 0; k < size; k++) {
+        const b = k < 4 ? (lo >>> (8 * k)) & 0xff : (hi >>> (8 * (k - 4))) & 0xff;
+        this.writePhys(k < first ? pa + k : pa2 + (k - first), 1, b);
+      }
+      return 0;
+    }
+    let low = 0;
+    let high = 0;
     for (let k = 0; k < size; k++) {
       const b = this.readPhys(k < first ? pa + k : pa2 + (k - first), 1);
-      if (k < 4) lo += b * 2 ** (8 * k);
-      else hi += b * 2 ** (8 * (k - 4));
+      if (k < 4) low += b * 2 ** (8 * k);
+      else high += b * 2 ** (8 * (k - 4));
     }
-    this.partLo = lo;
-    this.partHi = hi;
+    this.partHi[0] = high;
+    return low;
   }
 
-  /** Slow path of every store: checks both pages before writing anything. */
-  private slowWrite(va: number, size: number, lo: number, hi: number): void {
-    this.slowCount++;
-    const pa = this.translateCore(va, Access.Write, false);
-    const first = PAGE_SIZE - (va & PAGE_MASK);
-    if (size <= first) {
-      if (size === 8) {
-        this.writePhys(pa, 4, lo);
-        this.writePhys(pa + 4, 4, hi);
-      } else this.writePhys(pa, size as 1 | 2 | 4, lo);
-      return;
-    }
-    const pa2 = this.translateCore(va + first, Access.Write, false);
-    for (let k = 0; k < size; k++) {
-      const b = k < 4 ? (lo >>> (8 * k)) & 0xff : (hi >>> (8 * (k - 4))) & 0xff;
-      this.writePhys(k < first ? pa + k : pa2 + (k - first), 1, b);
-    }
+  /** Throws the #GP(0) of loadPtr for a loaded pointer whose bits 63:48 are not canonical. */
+  private nonCanonicalPointer(va: number, lo: number, hi: number): never {
+    throw new GeneralProtection(
+      `non-canonical pointer 0x${hi.toString(16).padStart(8, "0")}${lo.toString(16).padStart(8, "0")} loaded from ${formatLinear(va)}`,
+    );
   }
 
   // ---- accessors (hot path) -----------------------------------------------------------------
+  // Each one: decrement the budget, look up the fast-path slot of va's page, and on a hit
+  // (budget not exhausted, tag = va's page base, access within the page and aligned as the
+  // fast path requires) touch memory directly; otherwise `miss` does everything else.
 
   /** Loads the byte at `va`. Throws PageFault, GeneralProtection (non-canonical) or AccessBudgetExceeded. */
   load8(va: number): number {
-    if (--this.budget[0] < 0) this.overBudget(va);
-    const off = va & PAGE_MASK;
-    const i = (va >>> 12) & FAST_MASK;
-    if (this.rTag[i] === va - off) return this.u8[this.rWord[i] * 4 + off];
-    this.slowRead(va, 1);
-    return this.partLo;
+    const fast = this.fast;
+    const off = va & Fast.PageMask;
+    const i = (va >>> Fast.PairShift) & Fast.PairMask;
+    if (--this.budgetChunk >= 0 && fast[i] === va - off) return this.u8[fast[i + 1] * 4 + off];
+    return this.miss(va, 1, false, 0, 0) >>> 0;
   }
 
   /** Loads the little-endian 16-bit value at `va` (any alignment). Throws like load8. */
   load16(va: number): number {
-    if (--this.budget[0] < 0) this.overBudget(va);
-    const off = va & PAGE_MASK;
-    const i = (va >>> 12) & FAST_MASK;
-    if (this.rTag[i] === va - off && off <= PAGE_SIZE - 2)
-      return this.view.getUint16(this.rWord[i] * 4 + off, true);
-    this.slowRead(va, 2);
-    return this.partLo;
+    const fast = this.fast;
+    const off = va & Fast.PageMask;
+    const i = (va >>> Fast.PairShift) & Fast.PairMask;
+    if (--this.budgetChunk >= 0 && fast[i] === va - off && off !== Fast.PageMask)
+      return this.view.getUint16(fast[i + 1] * 4 + off, true);
+    return this.miss(va, 2, false, 0, 0) >>> 0;
   }
 
   /** Loads the little-endian unsigned 32-bit value at `va` (any alignment). Throws like load8. */
   load32(va: number): number {
-    if (--this.budget[0] < 0) this.overBudget(va);
-    const off = va & PAGE_MASK;
-    const i = (va >>> 12) & FAST_MASK;
-    if (this.rTag[i] === va - off && (off & 3) === 0) return this.u32[this.rWord[i] + (off >>> 2)];
-    this.slowRead(va, 4);
-    return this.partLo;
+    const fast = this.fast;
+    const off = va & Fast.WordOffsetMask;
+    const i = (va >>> Fast.PairShift) & Fast.PairMask;
+    if (--this.budgetChunk >= 0 && fast[i] === va - off) return this.u32[fast[i + 1] + (off >>> 2)];
+    return this.miss(va, 4, false, 0, 0) >>> 0;
   }
 
   /** Loads the 64-bit value at `va` as a number (exact below 2^53). Throws like load8. */
   load64(va: number): number {
-    if (--this.budget[0] < 0) this.overBudget(va);
-    const off = va & PAGE_MASK;
-    const i = (va >>> 12) & FAST_MASK;
-    if (this.rTag[i] === va - off && (off & 7) === 0) {
-      const w = this.rWord[i] + (off >>> 2);
-      return this.u32[w + 1] * TWO_32 + this.u32[w];
+    const fast = this.fast;
+    const off = va & Fast.QwordOffsetMask;
+    const i = (va >>> Fast.PairShift) & Fast.PairMask;
+    if (--this.budgetChunk >= 0 && fast[i] === va - off) {
+      const w = fast[i + 1] + (off >>> 2);
+      return this.u32[w + 1] * Fast.Two32 + this.u32[w];
     }
-    this.slowRead(va, 8);
-    return this.partHi * TWO_32 + this.partLo;
+    const lo = this.miss(va, 8, false, 0, 0);
+    return this.partHi[0] * Fast.Two32 + lo;
   }
 
   /**
@@ -719,63 +846,50 @@ export class Mmu implements TlbListener, FastHitSource {
    * value if bits 63:48 are not the sign extension of bit 47; otherwise throws like load8.
    */
   loadPtr(va: number): number {
-    if (--this.budget[0] < 0) this.overBudget(va);
-    const off = va & PAGE_MASK;
-    const i = (va >>> 12) & FAST_MASK;
+    const fast = this.fast;
+    const off = va & Fast.QwordOffsetMask;
+    const i = (va >>> Fast.PairShift) & Fast.PairMask;
     let lo: number;
     let hi: number;
-    if (this.rTag[i] === va - off && (off & 7) === 0) {
-      const w = this.rWord[i] + (off >>> 2);
+    if (--this.budgetChunk >= 0 && fast[i] === va - off) {
+      const w = fast[i + 1] + (off >>> 2);
       lo = this.u32[w];
       hi = this.u32[w + 1];
     } else {
-      this.slowRead(va, 8);
-      lo = this.partLo;
-      hi = this.partHi;
+      lo = this.miss(va, 8, false, 0, 0) >>> 0;
+      hi = this.partHi[0];
     }
     const top = hi >>> 15;
-    if (top !== 0 && top !== CANONICAL_HIGH) {
-      throw new GeneralProtection(
-        `non-canonical pointer 0x${hi.toString(16).padStart(8, "0")}${lo.toString(16).padStart(8, "0")} loaded from ${formatLinear(va)}`,
-      );
-    }
-    return (hi & 0xffff) * TWO_32 + lo;
+    if (top !== 0 && top !== Fast.CanonicalHigh) this.nonCanonicalPointer(va, lo, hi);
+    return (hi & 0xffff) * Fast.Two32 + lo;
   }
 
   /** Stores the low 8 bits of `value` at `va`. Throws like load8. */
   store8(va: number, value: number): void {
-    if (--this.budget[0] < 0) this.overBudget(va);
-    const off = va & PAGE_MASK;
-    const i = (va >>> 12) & FAST_MASK;
-    if (this.wTag[i] === va - off) {
-      this.u8[this.wWord[i] * 4 + off] = value;
-      return;
-    }
-    this.slowWrite(va, 1, value & 0xff, 0);
+    const fast = this.fast;
+    const off = va & Fast.PageMask;
+    const i = ((va >>> Fast.PairShift) & Fast.PairMask) + Fast.WriteSlots;
+    if (--this.budgetChunk >= 0 && fast[i] === va - off) this.u8[fast[i + 1] * 4 + off] = value;
+    else this.miss(va, 1, true, value & 0xff, 0);
   }
 
   /** Stores the low 16 bits of `value` at `va`, little-endian. Throws like load8. */
   store16(va: number, value: number): void {
-    if (--this.budget[0] < 0) this.overBudget(va);
-    const off = va & PAGE_MASK;
-    const i = (va >>> 12) & FAST_MASK;
-    if (this.wTag[i] === va - off && off <= PAGE_SIZE - 2) {
-      this.view.setUint16(this.wWord[i] * 4 + off, value, true);
-      return;
-    }
-    this.slowWrite(va, 2, value & 0xffff, 0);
+    const fast = this.fast;
+    const off = va & Fast.PageMask;
+    const i = ((va >>> Fast.PairShift) & Fast.PairMask) + Fast.WriteSlots;
+    if (--this.budgetChunk >= 0 && fast[i] === va - off && off !== Fast.PageMask)
+      this.view.setUint16(fast[i + 1] * 4 + off, value, true);
+    else this.miss(va, 2, true, value & 0xffff, 0);
   }
 
   /** Stores the low 32 bits of `value` at `va`, little-endian. Throws like load8. */
   store32(va: number, value: number): void {
-    if (--this.budget[0] < 0) this.overBudget(va);
-    const off = va & PAGE_MASK;
-    const i = (va >>> 12) & FAST_MASK;
-    if (this.wTag[i] === va - off && (off & 3) === 0) {
-      this.u32[this.wWord[i] + (off >>> 2)] = value;
-      return;
-    }
-    this.slowWrite(va, 4, value >>> 0, 0);
+    const fast = this.fast;
+    const off = va & Fast.WordOffsetMask;
+    const i = ((va >>> Fast.PairShift) & Fast.PairMask) + Fast.WriteSlots;
+    if (--this.budgetChunk >= 0 && fast[i] === va - off) this.u32[fast[i + 1] + (off >>> 2)] = value;
+    else this.miss(va, 4, true, value >>> 0, 0);
   }
 
   /**
@@ -788,7 +902,7 @@ export class Mmu implements TlbListener, FastHitSource {
         `store64 value ${String(value)} at ${formatLinear(va)} is not an integer in [0, 2^64)`,
       );
     }
-    this.storeParts(va, value >>> 0, Math.floor(value / TWO_32) >>> 0);
+    this.storeParts(va, value >>> 0, Math.floor(value / Fast.Two32) >>> 0);
   }
 
   /**
@@ -798,22 +912,20 @@ export class Mmu implements TlbListener, FastHitSource {
   storePtr(va: number, ptr: number): void {
     if (!isLinearAddress(ptr))
       throw new GeneralProtection(`non-canonical pointer ${formatLinear(ptr)} stored at ${formatLinear(va)}`);
-    let hi = Math.floor(ptr / TWO_32);
+    let hi = Math.floor(ptr / Fast.Two32);
     if (ptr >= KERNEL_HALF_START) hi = (hi | SIGN_EXTENSION_HI) >>> 0;
     this.storeParts(va, ptr >>> 0, hi);
   }
 
   private storeParts(va: number, lo: number, hi: number): void {
-    if (--this.budget[0] < 0) this.overBudget(va);
-    const off = va & PAGE_MASK;
-    const i = (va >>> 12) & FAST_MASK;
-    if (this.wTag[i] === va - off && (off & 7) === 0) {
-      const w = this.wWord[i] + (off >>> 2);
+    const fast = this.fast;
+    const off = va & Fast.QwordOffsetMask;
+    const i = ((va >>> Fast.PairShift) & Fast.PairMask) + Fast.WriteSlots;
+    if (--this.budgetChunk >= 0 && fast[i] === va - off) {
+      const w = fast[i + 1] + (off >>> 2);
       this.u32[w] = lo;
       this.u32[w + 1] = hi;
-      return;
-    }
-    this.slowWrite(va, 8, lo, hi);
+    } else this.miss(va, 8, true, lo, hi);
   }
 
   // ---- bulk ---------------------------------------------------------------------------------
@@ -828,8 +940,8 @@ export class Mmu implements TlbListener, FastHitSource {
     let done = 0;
     while (done < length) {
       const cur = va + done;
-      if (--this.budget[0] < 0) this.overBudget(cur);
-      this.slowCount++;
+      if (--this.budgetChunk < 0 && !this.refillBudget()) this.overBudget(cur);
+      this.book[BOOK_SLOW]++;
       const pa = this.translateCore(cur, Access.Read, false);
       const n = Math.min(length - done, PAGE_SIZE - (cur & PAGE_MASK));
       if (pa + n <= this.ramSize) dst.set(this.u8.subarray(pa, pa + n), dstOffset + done);
@@ -847,8 +959,8 @@ export class Mmu implements TlbListener, FastHitSource {
     let done = 0;
     while (done < length) {
       const cur = va + done;
-      if (--this.budget[0] < 0) this.overBudget(cur);
-      this.slowCount++;
+      if (--this.budgetChunk < 0 && !this.refillBudget()) this.overBudget(cur);
+      this.book[BOOK_SLOW]++;
       const pa = this.translateCore(cur, Access.Write, false);
       const n = Math.min(length - done, PAGE_SIZE - (cur & PAGE_MASK));
       if (pa + n <= this.ramSize) this.u8.set(src.subarray(srcOffset + done, srcOffset + done + n), pa);

@@ -5,6 +5,7 @@ import {
   AccessBudgetExceeded,
   CR0_PE,
   CR0_PG,
+  CR0_WP,
   CR4_PAE,
   CR4_PGE,
   CR4_SMAP,
@@ -286,6 +287,114 @@ describe("accessors", () => {
     mmu.accessBudget = Number.POSITIVE_INFINITY;
     expect(mmu.load32(0x1000)).toBe(1);
     expect(mmu.accesses).toBe(6);
+  });
+
+  it("counts fractional and re-set budgets exactly (the budget is refilled in chunks)", () => {
+    const { space, mmu } = machine();
+    space.map(0x1000, 0x50000, PAGE_SIZE, { writable: true });
+    mmu.load32(0x1000);
+    mmu.accessBudget = 2.5;
+    mmu.store8(0x1001, 7);
+    expect(mmu.load8(0x1001)).toBe(7);
+    expect(mmu.accessBudget).toBe(0.5);
+    expect(() => mmu.load16(0x1000)).toThrow(AccessBudgetExceeded);
+    expect(() => mmu.store32(0x1000, 0)).toThrow(AccessBudgetExceeded);
+    expect(() => mmu.readBytes(0x1000, new Uint8Array(4))).toThrow(AccessBudgetExceeded);
+    expect(mmu.accessBudget).toBe(-2.5);
+    expect(mmu.accesses).toBe(6);
+    mmu.accessBudget = 1;
+    expect(mmu.load8(0x1001)).toBe(7);
+    expect(() => mmu.load8(0x1001)).toThrow(AccessBudgetExceeded);
+    mmu.accessBudget = 2 ** 40;
+    mmu.load8(0x1001);
+    expect(mmu.accessBudget).toBe(2 ** 40 - 1);
+    expect(mmu.accesses).toBe(9);
+  });
+
+  it("serves every size and alignment from the fast path exactly like memory (fast-check)", () => {
+    const { memory, space, mmu } = machine();
+    const PA = [0x50000, 0x70000];
+    space.map(KERNEL, PA[0], PAGE_SIZE, { writable: true });
+    space.map(KERNEL + PAGE_SIZE, PA[1], PAGE_SIZE, { writable: true });
+    const pa = (off: number) => PA[Math.floor(off / PAGE_SIZE)] + (off % PAGE_SIZE);
+    const readRef = (off: number, size: number) => {
+      let v = 0;
+      for (let k = 0; k < size; k++) v += memory.read8(pa(off + k)) * 2 ** (8 * k);
+      return v;
+    };
+    const access = fc.record({
+      size: fc.constantFrom(1, 2, 4, 8),
+      off: fc.oneof(fc.nat(2 * PAGE_SIZE - 8), fc.integer({ min: PAGE_SIZE - 8, max: PAGE_SIZE })),
+      value: fc.nat(0xffffffff),
+      write: fc.boolean(),
+    });
+    fc.assert(
+      fc.property(fc.array(access, { maxLength: 60 }), (ops) => {
+        for (const { size, off, value, write } of ops) {
+          const va = KERNEL + off;
+          if (write) {
+            if (size === 1) mmu.store8(va, value);
+            else if (size === 2) mmu.store16(va, value);
+            else if (size === 4) mmu.store32(va, value);
+            else mmu.store64(va, value * 2 ** 20 + 5);
+            const want = size === 8 ? value * 2 ** 20 + 5 : value % 2 ** (8 * size);
+            expect(readRef(off, size), `store${8 * size} at +${off}`).toBe(want);
+          } else {
+            const got =
+              size === 1
+                ? mmu.load8(va)
+                : size === 2
+                  ? mmu.load16(va)
+                  : size === 4
+                    ? mmu.load32(va)
+                    : mmu.load64(va);
+            expect(got, `load${8 * size} at +${off}`).toBe(readRef(off, size));
+          }
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it("empties the fast path on a CPL, AC, CR0, CR4 or EFER change", () => {
+    const { space, mmu } = machine();
+    const SUP = KERNEL;
+    const USER = 0x1000;
+    const RO = 0x2000;
+    space.map(SUP, 0x50000, PAGE_SIZE, { writable: true });
+    space.map(USER, 0x51000, PAGE_SIZE, { writable: true, user: true });
+    space.map(RO, 0x52000, PAGE_SIZE);
+    // CPL: a supervisor page read at CPL 0 must fault at CPL 3.
+    mmu.load32(SUP);
+    mmu.cpl = 3;
+    expect(faultCode(() => mmu.load32(SUP))).toBe(0x5);
+    mmu.cpl = 0;
+    // AC: with SMAP, a user page read with AC=1 must fault once AC=0.
+    mmu.writeCr4(CR4_PAE | CR4_SMAP);
+    mmu.ac = true;
+    mmu.store32(USER, 1);
+    expect(mmu.load32(USER)).toBe(1);
+    mmu.ac = false;
+    expect(faultCode(() => mmu.load32(USER))).toBe(0x1);
+    expect(faultCode(() => mmu.store32(USER, 2))).toBe(0x3);
+    mmu.writeCr4(CR4_PAE);
+    // CR4: the same read is allowed again, then SMAP set while cached must stop it.
+    expect(mmu.load32(USER)).toBe(1);
+    mmu.writeCr4(CR4_PAE | CR4_SMAP);
+    expect(faultCode(() => mmu.load32(USER))).toBe(0x1);
+    mmu.writeCr4(CR4_PAE);
+    // CR0.WP: a kernel write to a read-only page is allowed with WP=0, not after WP=1.
+    mmu.writeCr0(CR0_PE | CR0_PG);
+    mmu.store32(RO, 3);
+    mmu.store32(RO, 4);
+    mmu.writeCr0(CR0_PE | CR0_PG | CR0_WP);
+    expect(faultCode(() => mmu.store32(RO, 5))).toBe(0x3);
+    expect(mmu.load32(RO)).toBe(4);
+    // EFER: an XD page read with NXE=1; clearing NXE makes XD a reserved bit (#PF RSVD).
+    space.map(0x3000, 0x53000, PAGE_SIZE, { noExecute: true });
+    expect(mmu.load32(0x3000)).toBe(0);
+    mmu.writeEfer(EFER_LME | EFER_SCE);
+    expect(faultCode(() => mmu.load32(0x3000))).toBe(0x9);
   });
 
   it("keeps using a stale TLB entry with its cached rights until invalidated", () => {
