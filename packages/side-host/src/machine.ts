@@ -23,7 +23,14 @@ import {
   PciBus,
   type PciFunction,
 } from "@side-kernel/pci";
-import { type CostModel, Cpu, EventQueue, makeCostModel, SimClock } from "@side-kernel/privilege";
+import {
+  type AccessCounters,
+  type CostModel,
+  Cpu,
+  EventQueue,
+  makeCostModel,
+  SimClock,
+} from "@side-kernel/privilege";
 import { Livelock } from "./errors.js";
 import { InterruptController } from "./irqchip.js";
 import { DEFAULT_MEMORY_SIZE, LIVELOCK_STEPS, LOW_MEMORY_RESERVED } from "./limits.js";
@@ -81,6 +88,63 @@ export interface RunHooks {
   runWork(): boolean;
 }
 
+/**
+ * The machine's clock: a SimClock whose `chargeAccesses` for the machine's own MMU keeps the
+ * counter snapshot in fields (no WeakMap lookup) and reads the TLB statistics once (they are a
+ * fresh object per read). Same charges in the same order with the same values as
+ * SimClock.chargeAccesses (MMIO counted in accesses, the default); every caller, whatever its
+ * package, goes through it, so there is one snapshot. Other MMUs go to SimClock's own.
+ */
+class MachineClock extends SimClock {
+  private ownMmu: AccessCounters | null = null;
+  private snapAccesses = 0;
+  private snapMisses = 0;
+  private snapReads = 0;
+  private snapWrites = 0;
+
+  /** Take over the snapshot of `mmu` (before its first chargeAccesses). */
+  own(mmu: AccessCounters): void {
+    this.ownMmu = mmu;
+  }
+
+  override chargeAccesses(mmu: AccessCounters, category: string): number {
+    if (mmu !== this.ownMmu) return super.chargeAccesses(mmu, category);
+    const nowAccesses = mmu.accesses;
+    const nowMisses = mmu.tlb.stats.misses;
+    const nowReads = mmu.mmioReads;
+    const nowWrites = mmu.mmioWrites;
+    const accesses = nowAccesses - this.snapAccesses;
+    const misses = nowMisses - this.snapMisses;
+    const reads = nowReads - this.snapReads;
+    const writes = nowWrites - this.snapWrites;
+    if (accesses === 0 && misses === 0 && reads === 0 && writes === 0) {
+      this.charge(category, 0); // charges nothing; validates `category` as SimClock does
+      return 0;
+    }
+    this.snapAccesses = nowAccesses;
+    this.snapMisses = nowMisses;
+    this.snapReads = nowReads;
+    this.snapWrites = nowWrites;
+    const c = this.costs;
+    const memory = accesses - reads - writes;
+    const memCycles = memory > 0 ? memory * c.memoryAccess : 0;
+    const walkCycles = misses > 0 ? misses * c.pageWalk : 0;
+    const mmioCycles = (reads > 0 ? reads * c.mmioRead : 0) + (writes > 0 ? writes * c.mmioWrite : 0);
+    this.charge(category, memCycles);
+    this.charge("tlb-miss", walkCycles);
+    this.charge("mmio", mmioCycles);
+    return memCycles + walkCycles + mmioCycles;
+  }
+
+  override reset(): void {
+    super.reset();
+    this.snapAccesses = 0;
+    this.snapMisses = 0;
+    this.snapReads = 0;
+    this.snapWrites = 0;
+  }
+}
+
 /** The hardware. */
 export class Machine {
   readonly memory: PhysicalMemory;
@@ -103,10 +167,6 @@ export class Machine {
   /** What firmware enumeration found on bus 0, with BARs assigned and IRQs routed. */
   readonly pciFunctions: readonly EnumeratedFunction[];
   private hooks: RunHooks | null = null;
-  /** MMU counters at the last `chargeAccesses` through this machine (see there). */
-  private seenAccesses = -1;
-  private seenMisses = -1;
-  private seenMmio = -1;
 
   /**
    * Builds and powers on the machine and enumerates PCI. Throws RangeError for a memory size
@@ -120,7 +180,8 @@ export class Machine {
     this.memory = new PhysicalMemory(size);
     this.frames = new FrameAllocator(this.memory, { base: LOW_MEMORY_RESERVED });
     const costs = makeCostModel(options.costs ?? {});
-    this.clock = new SimClock({ costs });
+    const clock = new MachineClock({ costs, mmioInAccesses: true });
+    this.clock = clock;
     this.events = new EventQueue(this.clock);
     this.irqs = new InterruptController();
     const bus = new PciBus({ memory: this.memory, interrupts: this.irqs });
@@ -131,6 +192,7 @@ export class Machine {
         write: (pa: number, sz: number, v: number) => bus.mmioWrite(pa, sz as AccessSize, v),
       },
     });
+    clock.own(this.mmu);
     this.cpu = new Cpu({
       mmu: this.mmu,
       clock: this.clock,
@@ -155,24 +217,11 @@ export class Machine {
   }
 
   /**
-   * `clock.chargeAccesses(mmu, category)`, skipped when the MMU's counters (accesses, TLB
-   * misses, MMIO reads + writes) are what they were at this method's previous call: the counters
-   * only grow, so any chargeAccesses since then (from here or elsewhere) left the clock's
-   * snapshot at these same values and the call would charge nothing. A trivial service call
-   * (no memory touched on either side) then costs no clock work. (An `mmu.resetCounters()`
-   * followed by growth back to exactly the same four values is not told apart.) Returns the
-   * cycles charged.
+   * Charge the MMU's accesses since the last charge to `category` (`clock.chargeAccesses(mmu,
+   * category)`; see MachineClock). Returns the cycles charged.
    */
   chargeAccesses(category: string): number {
-    const mmu = this.mmu;
-    const accesses = mmu.accesses;
-    const misses = mmu.tlb.stats.misses;
-    const mmio = mmu.mmioReads + mmu.mmioWrites;
-    if (accesses === this.seenAccesses && misses === this.seenMisses && mmio === this.seenMmio) return 0;
-    this.seenAccesses = accesses;
-    this.seenMisses = misses;
-    this.seenMmio = mmio;
-    return this.clock.chargeAccesses(mmu, category);
+    return this.clock.chargeAccesses(this.mmu, category);
   }
 
   /** The enumerated function at bus:device.fn, or undefined. */
