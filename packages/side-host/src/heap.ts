@@ -142,9 +142,15 @@ export class FreedHistory {
 const CLASSES: number[] = [];
 for (let s = KMALLOC_MIN; s <= KMALLOC_SLAB_MAX; s *= 2) CLASSES.push(s);
 
+/** log2(KMALLOC_MIN): class i holds blocks of 2^(i + MIN_SHIFT) bytes. */
+const MIN_SHIFT = Math.log2(KMALLOC_MIN);
+
+/** Size class index of a positive integer `size`, or -1 above KMALLOC_SLAB_MAX. */
 function classOf(size: number): number {
-  for (let i = 0; i < CLASSES.length; i++) if (size <= CLASSES[i]) return i;
-  return -1;
+  if (size > KMALLOC_SLAB_MAX) return -1;
+  if (size <= KMALLOC_MIN) return 0;
+  // smallest power of two >= size is 2^(32 - clz32(size - 1))
+  return 32 - Math.clz32(size - 1) - MIN_SHIFT;
 }
 
 /** The allocator. One per kernel, and later one per driver domain pool. */
@@ -177,7 +183,8 @@ export class Heap {
       throw new RangeError(`Heap.alloc: size ${String(size)} is not a positive integer`);
     const c = classOf(size);
     if (c < 0) return this.allocRun(size, owner, kind);
-    let slab = this.partial[c].at(-1);
+    const list = this.partial[c];
+    let slab = list[list.length - 1];
     if (slab === undefined) {
       const va = this.source.allocPages(1);
       if (va === 0) return 0;
@@ -186,11 +193,11 @@ export class Heap {
       for (let off = PAGE - blockSize; off >= 0; off -= blockSize) free.push(va + off);
       slab = { va, blockSize, classIndex: c, free, inUse: 0 };
       this.slabs.set(va, slab);
-      this.partial[c].push(slab);
+      list.push(slab);
     }
     const va = slab.free.pop()!;
     slab.inUse++;
-    if (slab.free.length === 0) this.partial[c].pop();
+    if (slab.free.length === 0) list.pop();
     if (zero) this.memory.fill(this.source.physical(va), slab.blockSize, 0);
     this.record({ va, size, capacity: slab.blockSize, kind, owner, pages: 0 });
     return va;
