@@ -109,6 +109,30 @@ export class AddrMap<V> {
     return this;
   }
 
+  /**
+   * Set `key` to `value` only if absent (one probe instead of has + set). Returns true if it
+   * was inserted, false if the key was present (its value unchanged). Throws as `set`.
+   */
+  insert(key: number, value: V): boolean {
+    if (!Number.isSafeInteger(key) || key < 0) {
+      throw new RangeError(`AddrMap.insert: key ${String(key)} is not a non-negative integer address`);
+    }
+    const keys = this.keys;
+    const mask = this.mask;
+    let i = this.home(key);
+    for (;;) {
+      const k = keys[i];
+      if (k === key) return false;
+      if (k === EMPTY) break;
+      i = (i + 1) & mask;
+    }
+    keys[i] = key;
+    this.vals[i] = value;
+    this.seqs[i] = this.nextSeq++;
+    if (++this.count * 2 > keys.length) this.grow();
+    return true;
+  }
+
   /** Remove `key`; returns true if it was present. */
   delete(key: number): boolean {
     let i = this.find(key);

@@ -92,9 +92,9 @@ export class FreedHistory {
 
   /** Remember `va` as freed (no-op if remembered); forgets the oldest past `capacity`. */
   add(va: number): void {
-    if (this.seqOf.has(va)) return;
-    const seq = this.nextSeq++;
-    this.seqOf.set(va, seq);
+    const seq = this.nextSeq;
+    if (!this.seqOf.insert(va, seq)) return;
+    this.nextSeq++;
     this.addrs.push(va);
     this.seqs.push(seq);
     if (this.seqOf.size > this.capacity) this.evictOldest();

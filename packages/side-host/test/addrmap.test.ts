@@ -9,7 +9,11 @@ describe("AddrMap", () => {
     fc.assert(
       fc.property(
         fc.array(
-          fc.tuple(fc.constantFrom("set", "delete", "get"), fc.integer({ min: 0, max: 300 }), fc.integer()),
+          fc.tuple(
+            fc.constantFrom("set", "insert", "delete", "get"),
+            fc.integer({ min: 0, max: 300 }),
+            fc.integer(),
+          ),
           {
             maxLength: 600,
           },
@@ -23,6 +27,9 @@ describe("AddrMap", () => {
             if (op === "set") {
               m.set(key, v);
               model.set(key, v);
+            } else if (op === "insert") {
+              expect(m.insert(key, v)).toBe(!model.has(key));
+              if (!model.has(key)) model.set(key, v);
             } else if (op === "delete") {
               expect(m.delete(key)).toBe(model.delete(key));
             } else {
