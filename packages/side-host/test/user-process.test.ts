@@ -1,19 +1,22 @@
+import { TrafficGenerator } from "@side-kernel/net-nic";
 import { Access, CR4_SMAP, PageFault, PF_PROT, PF_USER, PF_WRITE } from "@side-kernel/paging";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   abi,
   PAGE_OFFSET,
+  PacedScheduler,
   type Process,
   Scheduler,
   SIGSEGV,
   SYSCALL_TABLE,
   TASK_SIZE_MAX,
+  UdpReceiverApp,
   type UdpStack,
   type UserProgram,
 } from "../src/index.js";
 import { expectNoLeaks } from "./helpers.js";
-import { bootStack, inject, PEER_IP, peerFrame, teardown } from "./net-helpers.js";
+import { bootStack, ifup, inject, PEER_IP, peerFrame, teardown } from "./net-helpers.js";
 
 /** A program that runs one closure per step; -ERESTARTSYS repeats the step; then exit(0). */
 class Script implements UserProgram {
@@ -407,6 +410,31 @@ describe("user processes", () => {
     expect(s.frames).toBe(N);
     expect(s.outOfOrder).toBe(0);
     expect(s.gaps).toBe(0);
+    env.machine.run({ untilNs: env.kernel.nowNs + 5e6 });
+    finish(env);
+  });
+});
+
+describe("softirqs and processes", () => {
+  it("softirq work that overruns MAX_SOFTIRQ_TIME is deferred to ksoftirqd and the receiver still runs", () => {
+    // a receive path made 10x dearer so that ten NAPI rounds overrun 2 ms at a boundary
+    const env = setup({ peer: "none", stack: { costs: { stackRxPerPacket: 20_000 } } });
+    const gen = new TrafficGenerator({
+      scheduler: new PacedScheduler(env.machine.events),
+      frameSize: 64,
+      count: 20_000,
+    });
+    env.machine.link.connect(env.machine.nic, gen);
+    ifup(env.kernel, env.machine);
+    const rx = new UdpReceiverApp({ clock: env.kernel });
+    const proc = env.sched.spawn(rx);
+    env.sched.run({ until: () => rx.ready && proc.state === "blocked" });
+    gen.start();
+    env.sched.run({ untilNs: env.kernel.nowNs + 100e6 });
+    expect(env.sched.stats.ksoftirqdWakeups).toBeGreaterThan(0);
+    expect(rx.received).toBeGreaterThan(100);
+    expect(rx.outOfOrder).toBe(0);
+    env.sched.killAll();
     env.machine.run({ untilNs: env.kernel.nowNs + 5e6 });
     finish(env);
   });

@@ -43,6 +43,17 @@ export const SIGKILL = 9;
  * (a time slice; wakes of other processes end a slice at once).
  */
 export const SLICE_STEPS = 1024;
+/** Linux kernel/softirq.c MAX_SOFTIRQ_TIME: __do_softirq runs at most 2 ms before deferring to ksoftirqd. */
+export const MAX_SOFTIRQ_TIME_NS = 2e6;
+/** Linux kernel/softirq.c MAX_SOFTIRQ_RESTART: at most 10 rounds per __do_softirq. */
+export const MAX_SOFTIRQ_RESTART = 10;
+/**
+ * Time slice of a process while ksoftirqd is runnable: 3 ms, CFS's sched_latency (6 ms on one
+ * CPU, kernel/sched/fair.c sysctl_sched_latency) shared by the two runnable tasks.
+ */
+export const SCHED_SLICE_NS = 3e6;
+/** Nanoseconds per second. */
+const NS_PER_S = 1e9;
 /** Exit status offset of a process killed by a signal (the shell's convention). */
 const SIGNAL_EXIT_BASE = 128;
 
@@ -75,6 +86,8 @@ export interface SchedulerStats {
   contextSwitches: number;
   /** Processes killed by an exception. */
   killed: number;
+  /** Times softirq work overran its budget at a boundary and was deferred to ksoftirqd. */
+  ksoftirqdWakeups: number;
 }
 
 /** Runs user processes on the kernel's CPU. */
@@ -84,7 +97,15 @@ export class Scheduler implements ProcessHost, SyscallEnv {
   /** copy_from_user / copy_to_user. */
   readonly uaccess: UserCopy;
   /** Counters. */
-  readonly stats: SchedulerStats = { steps: 0, syscalls: 0, contextSwitches: 0, killed: 0 };
+  readonly stats: SchedulerStats = {
+    steps: 0,
+    syscalls: 0,
+    contextSwitches: 0,
+    killed: 0,
+    ksoftirqdWakeups: 0,
+  };
+  /** True while softirq work waits for ksoftirqd (it overran its budget at a boundary). */
+  softirqDeferred = false;
   /** Every process ever spawned, by pid (exited ones stay for their status). */
   readonly processes = new Map<number, Process>();
   private readonly kn: Kernel;
@@ -264,6 +285,7 @@ export class Scheduler implements ProcessHost, SyscallEnv {
     }
     this.current = p;
     if (!p.inKernel) cpu.cpl = 3;
+    const sliceEnd = m.clock.busyCycles + (SCHED_SLICE_NS * m.clock.hz) / NS_PER_S;
     try {
       for (let i = 0; i < SLICE_STEPS; i++) {
         p.stats.steps++;
@@ -271,6 +293,7 @@ export class Scheduler implements ProcessHost, SyscallEnv {
         p.program.step(p);
         if (p.state !== "runnable" || p.inKernel || this.runQueue.length > 0) break;
         if (m.clock.nowNs >= untilNs || until?.()) break;
+        if (this.softirqDeferred && m.clock.busyCycles >= sliceEnd) break; // ksoftirqd's turn
       }
     } catch (e) {
       if (!(e instanceof CpuException) || cpu.cpl !== 3) throw e;
@@ -290,20 +313,58 @@ export class Scheduler implements ProcessHost, SyscallEnv {
     if (p.state === "exited") this.reap(p);
   }
 
-  /** Kernel work at a boundary: due events, interrupts, softirqs, work. Throws Livelock on a storm. */
+  /**
+   * Kernel work at a boundary (an interrupt or system-call exit): due events, pending
+   * interrupts, work items, and softirqs as Linux's irq_exit -> __do_softirq runs them: at most
+   * MAX_SOFTIRQ_RESTART rounds or MAX_SOFTIRQ_TIME, after which the rest is deferred to
+   * ksoftirqd (`softirqDeferred`), which the run loop schedules like a process. While deferred,
+   * boundaries leave softirqs alone (Linux skips them at irq exit while ksoftirqd is pending).
+   * Throws Livelock on an interrupt storm.
+   */
   private kernelWork(): void {
     const m = this.kn.machine;
     const kn = this.kn;
+    const clock = m.clock;
     m.events.runDue();
+    const start = clock.busyCycles;
+    const limit = (MAX_SOFTIRQ_TIME_NS * clock.hz) / NS_PER_S;
     let rounds = 0;
+    let steps = 0;
     for (;;) {
       let did = kn.deliverInterrupts();
-      did = kn.runSoftirqs() || did;
+      if (!this.softirqDeferred && kn.runSoftirqs()) {
+        did = true;
+        if (++rounds >= MAX_SOFTIRQ_RESTART || clock.busyCycles - start >= limit) {
+          this.softirqDeferred = true;
+          this.stats.ksoftirqdWakeups++;
+        }
+      }
       did = kn.runWork() || did;
       if (!did) return;
-      if (++rounds > LIVELOCK_STEPS)
+      if (++steps > LIVELOCK_STEPS)
         throw new Livelock(`Scheduler: ${LIVELOCK_STEPS} rounds of kernel work without a process step`);
       m.events.runDue();
+    }
+  }
+
+  /**
+   * ksoftirqd's turn: softirq rounds (with interrupts and due events between them) until none
+   * is pending or SCHED_SLICE_NS of busy time has passed. Clears `softirqDeferred` when done.
+   */
+  private runKsoftirqd(): void {
+    const m = this.kn.machine;
+    const kn = this.kn;
+    const clock = m.clock;
+    const start = clock.busyCycles;
+    const slice = (SCHED_SLICE_NS * clock.hz) / NS_PER_S;
+    for (;;) {
+      m.events.runDue();
+      kn.deliverInterrupts();
+      if (!kn.runSoftirqs()) {
+        this.softirqDeferred = false;
+        return;
+      }
+      if (clock.busyCycles - start >= slice) return;
     }
   }
 
@@ -324,6 +385,7 @@ export class Scheduler implements ProcessHost, SyscallEnv {
         if (until?.()) return "until";
         if (m.clock.nowNs >= untilNs) return "time";
         this.kernelWork();
+        if (this.softirqDeferred) this.runKsoftirqd();
         this.stack.pollTxWake();
         const p = this.runQueue.shift();
         if (p !== undefined) {
@@ -331,6 +393,8 @@ export class Scheduler implements ProcessHost, SyscallEnv {
           if (p.state === "runnable") this.runQueue.push(p);
           continue;
         }
+        // Idle: the machine's loop runs everything, softirqs included (ksoftirqd has the CPU).
+        this.softirqDeferred = false;
         const r = m.run({ until: this.idleUntil, untilNs });
         if (r.reason === "idle" && this.runQueue.length === 0) return "idle";
       }
