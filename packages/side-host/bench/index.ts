@@ -1,5 +1,5 @@
 // Benchmarks of @side-kernel/side-host: boot time, and native and isolated TX / RX packet rates (host time)
-// of 64-byte frames through the e1000 driver. Prints one JSON object with --json.
+// of 64-byte frames (native also 1518-byte) through the e1000 driver. Prints one JSON object with --json.
 import { e1000Driver } from "@side-kernel/driver-e1000";
 import { buildUdpFrame, parseMac } from "@side-kernel/net-nic";
 import { Bench } from "tinybench";
@@ -17,27 +17,32 @@ function up(options: ConstructorParameters<typeof Machine>[0], mode: "native" | 
   return { machine, kernel, inst };
 }
 
-// 60 bytes without FCS = a 64-byte frame on the wire
-const frame = buildUdpFrame({
-  srcMac: parseMac("52:54:00:12:34:56"),
-  dstMac: parseMac("02:00:00:00:00:02"),
-  srcIp: 0x0a000001,
-  dstIp: 0x0a000002,
-  srcPort: 9,
-  dstPort: 9,
-  payload: new Uint8Array(18),
-});
+/** A UDP frame of `size` bytes on the wire (FCS included): 64 -> 60 bytes built here. */
+function udpFrame(size: number): Uint8Array {
+  return buildUdpFrame({
+    srcMac: parseMac("52:54:00:12:34:56"),
+    dstMac: parseMac("02:00:00:00:00:02"),
+    srcIp: 0x0a000001,
+    dstIp: 0x0a000002,
+    srcPort: 9,
+    dstPort: 9,
+    payload: new Uint8Array(size - 4 - 42),
+  });
+}
 
-function txRun(mode: "native" | "isolated" = "native"): { hostMs: number; frames: number } {
+function txRun(mode: "native" | "isolated" = "native", size = 64): { hostMs: number; frames: number } {
   const { machine, kernel } = up({ peer: "sink" }, mode);
+  const frame = udpFrame(size);
+  // every 32 frames the machine runs for about their wire time (at least 20 us)
+  const slice = Math.max(20_000, 32 * size * 8);
   const t0 = performance.now();
   let sent = 0;
   while (sent < FRAMES) {
-    const skb = kernel.net.allocSkb("eth0", 64);
+    const skb = kernel.net.allocSkb("eth0", Math.max(64, frame.length));
     kernel.net.writeSkb(skb, frame);
     kernel.net.xmit(skb);
     sent++;
-    if (sent % 32 === 0) machine.run({ untilNs: kernel.nowNs + 20_000 });
+    if (sent % 32 === 0) machine.run({ untilNs: kernel.nowNs + slice });
   }
   machine.run({ untilNs: kernel.nowNs + 1e6 });
   const hostMs = performance.now() - t0;
@@ -46,8 +51,8 @@ function txRun(mode: "native" | "isolated" = "native"): { hostMs: number; frames
   return { hostMs, frames };
 }
 
-function rxRun(mode: "native" | "isolated" = "native"): { hostMs: number; frames: number } {
-  const { machine, kernel } = up({ peer: "generator", traffic: { count: FRAMES } }, mode);
+function rxRun(mode: "native" | "isolated" = "native", size = 64): { hostMs: number; frames: number } {
+  const { machine, kernel } = up({ peer: "generator", traffic: { count: FRAMES, frameSize: size } }, mode);
   let got = 0;
   kernel.net.protocolHandler = (skb) => {
     got++;
@@ -74,6 +79,10 @@ txRun(); // warm-up (JIT)
 rxRun();
 const tx = txRun();
 const rx = rxRun();
+txRun("native", 1518); // warm-up
+rxRun("native", 1518);
+const tx1518 = txRun("native", 1518);
+const rx1518 = rxRun("native", 1518);
 txRun("isolated"); // warm-up
 rxRun("isolated");
 const itx = txRun("isolated");
@@ -82,10 +91,14 @@ const out = {
   bootHostMs: Number(bootMs.toFixed(3)),
   nativeTxPacketsPerSec64: Math.round((tx.frames / tx.hostMs) * 1000),
   nativeRxPacketsPerSec64: Math.round((rx.frames / rx.hostMs) * 1000),
+  nativeTxPacketsPerSec1518: Math.round((tx1518.frames / tx1518.hostMs) * 1000),
+  nativeRxPacketsPerSec1518: Math.round((rx1518.frames / rx1518.hostMs) * 1000),
   isolatedTxPacketsPerSec64: Math.round((itx.frames / itx.hostMs) * 1000),
   isolatedRxPacketsPerSec64: Math.round((irx.frames / irx.hostMs) * 1000),
   txFrames: tx.frames,
   rxFrames: rx.frames,
+  tx1518Frames: tx1518.frames,
+  rx1518Frames: rx1518.frames,
 };
 if (json) console.log(JSON.stringify(out));
 else console.table(out);
