@@ -3,15 +3,18 @@ import { describe, expect, it } from "vitest";
 import {
   Access,
   AccessBudgetExceeded,
+  AddressSpace,
   CR0_PE,
   CR0_PG,
   CR0_WP,
   CR4_PAE,
+  CR4_PCIDE,
   CR4_PGE,
   CR4_SMAP,
   CR4_SMEP,
   EFER_LME,
   EFER_SCE,
+  formatLinear,
   GeneralProtection,
   LARGE_PAGE_SIZE,
   type Mmu,
@@ -421,6 +424,23 @@ describe("accessors", () => {
 });
 
 describe("walker and TLB against a reference model (fast-check)", () => {
+  /**
+   * The reference model: for each of two address spaces, a Map from page to its mapping
+   * (`Version`), and the set of versions the SDM lets the TLB still hold, keyed by the PCID
+   * they were cached under. A version becomes "possibly cached" when an access translated
+   * with it succeeded, and stops being so exactly when hardware.md 1.7's invalidation rules
+   * say (INVLPG, INVPCID 0..3, MOV CR3 with or without PCID / no-flush, MOV CR4). An access
+   * must then behave as the current tables or as one of the possibly cached versions of the
+   * current PCID (or a global one of any PCID), each with the rights it had when cached.
+   *
+   * Why this shape: the earlier single-space property, with short random sequences, rarely
+   * produced "access, change the mapping, invalidate, access again the same way" and never
+   * used PCIDs, so it passed with the fast path never emptied, with INVLPG skipping the TLB,
+   * and with PCIDs ignored. Here mapping changes carry an invalidation most of the time, both
+   * spaces map the same pages differently, sequences have 20-120 steps over 3 pages, and
+   * loads and stores (the fast path) are the commonest accesses. Each of those three
+   * mutations makes this property fail within the default runs (checked by hand).
+   */
   interface Version {
     pa: number;
     user: boolean;
@@ -428,143 +448,257 @@ describe("walker and TLB against a reference model (fast-check)", () => {
     noExecute: boolean;
     global: boolean;
   }
+  /** A version the TLB may hold: cached for `va` under `pcid` (global: G and CR4.PGE when cached). */
+  interface Cached extends Version {
+    va: number;
+    pcid: number;
+  }
+  /** Fast-path slots: 0x1000 and KERNEL + 0x1000 share slot 1, 0x40_0000 uses slot 0. */
   const PAGES = [0x1000, 0x40_0000, KERNEL + 0x1000];
+  const SPACES = 2;
+  const FRAMES = 8;
+  const PCIDS = 3;
   const flagsArb = fc.record({
     user: fc.boolean(),
     writable: fc.boolean(),
     noExecute: fc.boolean(),
     global: fc.boolean(),
   });
+  const pageArb = fc.nat(PAGES.length - 1);
+  const spaceArb = fc.nat(SPACES - 1);
+  const pcidArb = fc.nat(PCIDS - 1);
+  /** How a mapping change is followed: not at all (stale entries stay legal), or an invalidation. */
+  const invArb = fc.constantFrom("none", "invlpg", "invpcid0", "cr3", "invlpg", "cr3");
   const w = <T>(weight: number, arbitrary: fc.Arbitrary<T>) => ({ weight, arbitrary });
   const op = fc.oneof(
     w(
       2,
       fc.record({
         t: fc.constant("map" as const),
-        page: fc.nat(PAGES.length - 1),
-        frame: fc.nat(7),
+        s: spaceArb,
+        page: pageArb,
+        frame: fc.nat(FRAMES - 1),
         flags: flagsArb,
       }),
     ),
-    w(1, fc.record({ t: fc.constant("unmap" as const), page: fc.nat(PAGES.length - 1) })),
-    w(2, fc.record({ t: fc.constant("remap" as const), page: fc.nat(PAGES.length - 1), frame: fc.nat(7) })),
-    w(2, fc.record({ t: fc.constant("protect" as const), page: fc.nat(PAGES.length - 1), flags: flagsArb })),
-    w(2, fc.record({ t: fc.constant("invlpg" as const), page: fc.nat(PAGES.length - 1) })),
-    w(1, fc.record({ t: fc.constant("cr3" as const) })),
+    w(1, fc.record({ t: fc.constant("unmap" as const), s: spaceArb, page: pageArb, inv: invArb })),
+    w(
+      3,
+      fc.record({
+        t: fc.constant("remap" as const),
+        s: spaceArb,
+        page: pageArb,
+        frame: fc.nat(FRAMES - 1),
+        inv: invArb,
+      }),
+    ),
+    w(
+      3,
+      fc.record({
+        t: fc.constant("protect" as const),
+        s: spaceArb,
+        page: pageArb,
+        flags: flagsArb,
+        inv: invArb,
+      }),
+    ),
+    w(1, fc.record({ t: fc.constant("invlpg" as const), page: pageArb })),
+    w(1, fc.record({ t: fc.constant("invpcid" as const), type: fc.nat(3), pcid: pcidArb, page: pageArb })),
+    w(3, fc.record({ t: fc.constant("cr3" as const), s: spaceArb, pcid: pcidArb, noFlush: fc.boolean() })),
     w(
       1,
       fc.record({
         t: fc.constant("cr4" as const),
         pge: fc.boolean(),
+        pcide: fc.boolean(),
         smep: fc.boolean(),
         smap: fc.boolean(),
       }),
     ),
-    w(1, fc.record({ t: fc.constant("mode" as const), cpl: fc.constantFrom(0, 3), ac: fc.boolean() })),
+    w(2, fc.record({ t: fc.constant("mode" as const), cpl: fc.constantFrom(0, 3), ac: fc.boolean() })),
     w(
-      6,
+      10,
       fc.record({
         t: fc.constant("access" as const),
-        page: fc.nat(PAGES.length - 1),
+        page: pageArb,
         off: fc.nat(1023).map((n) => n * 4),
-        kind: fc.constantFrom("load", "store", "fetch", "translateWrite"),
+        kind: fc.constantFrom("load", "store", "load", "store", "fetch", "translateWrite"),
       }),
     ),
   );
+  type Op = typeof op extends fc.Arbitrary<infer T> ? T : never;
+  const mappingArb = fc.record({ frame: fc.nat(FRAMES - 1), flags: flagsArb });
+  /** Starting state: CR4.PCIDE / PGE, and each space's initial mapping of each page (or none). */
+  const setupArb = fc.record({
+    pcide: fc.boolean(),
+    pge: fc.boolean(),
+    layout: fc.array(fc.option(mappingArb, { freq: 3 }), {
+      minLength: SPACES * PAGES.length,
+      maxLength: SPACES * PAGES.length,
+    }),
+  });
+  type Setup = typeof setupArb extends fc.Arbitrary<infer T> ? T : never;
+
+  /** Runs `ops` against a fresh machine and the model; throws at the first disallowed outcome. */
+  function check(setup: Setup, ops: Op[]): void {
+    const { memory, frames, space, mmu } = machine(4 * 1024 * 1024);
+    const spaces = [space, new AddressSpace(memory, frames)];
+    const data = frames.allocContiguous(FRAMES);
+    for (let k = 0; k < FRAMES * 1024; k++) memory.write32(data + k * 4, 0x8000_0000 + k);
+    const tables = spaces.map(() => new Map<number, Version>());
+    let cached: Cached[] = [];
+    const cr = { pge: false, pcide: false, smep: false, smap: false };
+    let cur = 0;
+    let pcid = 0;
+    /** CR3[11:0] as last written (the PCID while CR4.PCIDE=1). */
+    let cr3Low = 0;
+    let stamp = 1;
+    const applySetup = () =>
+      setup.layout.forEach((m, k) => {
+        if (m === null) return;
+        const s = Math.floor(k / PAGES.length);
+        const va = PAGES[k % PAGES.length];
+        spaces[s].map(va, data + m.frame * PAGE_SIZE, PAGE_SIZE, m.flags);
+        tables[s].set(va, { pa: data + m.frame * PAGE_SIZE, ...m.flags });
+      });
+    const drop = (pred: (c: Cached) => boolean) => {
+      cached = cached.filter((c) => !pred(c));
+    };
+    // hardware.md 1.7, as Mmu documents it.
+    const invlpg = (va: number) => {
+      mmu.invlpg(va);
+      drop((c) => c.va === va && (c.global || c.pcid === pcid));
+    };
+    const loadCr3 = (s: number, newPcid: number, noFlush: boolean) => {
+      const p = cr.pcide ? newPcid : 0;
+      mmu.writeCr3(spaces[s].root | p, cr.pcide && noFlush);
+      cur = s;
+      pcid = p;
+      cr3Low = p;
+      if (!(cr.pcide && noFlush)) drop((c) => !c.global && c.pcid === p);
+    };
+    const invalidate = (inv: string, va: number) => {
+      if (inv === "invlpg") invlpg(va);
+      else if (inv === "invpcid0") {
+        mmu.invpcid(0, pcid, va);
+        drop((c) => c.va === va && !c.global && c.pcid === pcid);
+      } else if (inv === "cr3") loadCr3(cur, pcid, false);
+    };
+    applySetup();
+    cr.pcide = setup.pcide;
+    cr.pge = setup.pge;
+    mmu.writeCr4(CR4_PAE | (setup.pge ? CR4_PGE : 0) | (setup.pcide ? CR4_PCIDE : 0));
+    loadCr3(0, 1, false);
+    for (const o of ops) {
+      const va = "page" in o ? PAGES[o.page] : 0;
+      const table = "s" in o ? tables[o.s] : tables[cur];
+      const target = "s" in o ? spaces[o.s] : spaces[cur];
+      if (o.t === "map" && !table.has(va)) {
+        target.map(va, data + o.frame * PAGE_SIZE, PAGE_SIZE, o.flags);
+        table.set(va, { pa: data + o.frame * PAGE_SIZE, ...o.flags });
+      } else if (o.t === "unmap" && table.has(va)) {
+        target.unmap(va);
+        table.delete(va);
+        if (o.s === cur) invalidate(o.inv, va);
+      } else if (o.t === "remap" && table.has(va)) {
+        const v = table.get(va) as Version;
+        target.unmap(va);
+        target.map(va, data + o.frame * PAGE_SIZE, PAGE_SIZE, v);
+        table.set(va, { ...v, pa: data + o.frame * PAGE_SIZE });
+        if (o.s === cur) invalidate(o.inv, va);
+      } else if (o.t === "protect" && table.has(va)) {
+        target.protect(va, o.flags);
+        table.set(va, { ...(table.get(va) as Version), ...o.flags });
+        if (o.s === cur) invalidate(o.inv, va);
+      } else if (o.t === "invlpg") invlpg(va);
+      else if (o.t === "invpcid") {
+        if (!cr.pcide && o.type <= 1 && o.pcid !== 0) continue;
+        mmu.invpcid(o.type, o.pcid, va);
+        if (o.type === 0) drop((c) => c.va === va && !c.global && c.pcid === o.pcid);
+        else if (o.type === 1) drop((c) => !c.global && c.pcid === o.pcid);
+        else if (o.type === 2) cached = [];
+        else drop((c) => !c.global);
+      } else if (o.t === "cr3") loadCr3(o.s, o.pcid, o.noFlush);
+      else if (o.t === "cr4") {
+        if (o.pcide && !cr.pcide && cr3Low !== 0) {
+          // CR4.PCIDE may be set only while CR3[11:0] = 0 (hardware.md 1.6): #GP.
+          expect(() => mmu.writeCr4(CR4_PAE | CR4_PCIDE)).toThrow(GeneralProtection);
+          continue;
+        }
+        mmu.writeCr4(
+          CR4_PAE |
+            (o.pge ? CR4_PGE : 0) |
+            (o.pcide ? CR4_PCIDE : 0) |
+            (o.smep ? CR4_SMEP : 0) |
+            (o.smap ? CR4_SMAP : 0),
+        );
+        if (o.pge !== cr.pge || (cr.pcide && !o.pcide)) cached = [];
+        else if (o.smep && !cr.smep) drop((c) => c.pcid === pcid);
+        if (!o.pcide) pcid = 0;
+        Object.assign(cr, { pge: o.pge, pcide: o.pcide, smep: o.smep, smap: o.smap });
+      } else if (o.t === "mode") {
+        mmu.cpl = o.cpl;
+        mmu.ac = o.ac;
+      } else if (o.t === "access") {
+        const user = mmu.cpl === 3;
+        const write = o.kind === "store" || o.kind === "translateWrite";
+        const fetch = o.kind === "fetch";
+        const base = (write ? 2 : 0) | (user ? 4 : 0) | (fetch ? 16 : 0);
+        const outcome = (v: Version | undefined): number | string => {
+          if (v === undefined) return `fault ${base}`;
+          const ok = user
+            ? v.user && (!write || v.writable) && (!fetch || !v.noExecute)
+            : fetch
+              ? !v.noExecute && !(v.user && cr.smep)
+              : !(v.user && cr.smap && !mmu.ac) && (!write || v.writable);
+          return ok ? v.pa + o.off : `fault ${base | 1}`;
+        };
+        const current = table.get(va);
+        const usable = cached.filter((c) => c.va === va && (c.pcid === pcid || c.global));
+        const allowed = new Set([outcome(current), ...usable.map(outcome)]);
+        const value = stamp++;
+        let got: number | string;
+        try {
+          if (o.kind === "load") {
+            const loaded = mmu.load32(va + o.off);
+            got =
+              [...allowed].find((a) => typeof a === "number" && memory.read32(a) === loaded) ??
+              `value 0x${loaded.toString(16)}`;
+          } else if (o.kind === "store") {
+            mmu.store32(va + o.off, value);
+            got =
+              [...allowed].find((a) => typeof a === "number" && memory.read32(a) === value) ??
+              "a store that went elsewhere";
+          } else got = mmu.translate(va + o.off, fetch ? Access.Fetch : Access.Write);
+        } catch (e) {
+          if (!(e instanceof PageFault)) throw e;
+          got = `fault ${e.errorCode}`;
+        }
+        if (!allowed.has(got)) {
+          const fmt = (a: number | string) => (typeof a === "number" ? `pa 0x${a.toString(16)}` : a);
+          throw new Error(
+            `${o.kind} at ${formatLinear(va + o.off)} (space ${cur}, PCID ${pcid}, CPL ${mmu.cpl}): got ${fmt(got)}, allowed ${[...allowed].map(fmt).join(" | ")}`,
+          );
+        }
+        // A translation that succeeded through the current tables may now be cached.
+        if (current !== undefined && got === outcome(current) && typeof got === "number")
+          cached.push({ ...current, global: current.global && cr.pge, pcid, va });
+      }
+    }
+    spaces.forEach((sp, i) => {
+      for (const va of tables[i].keys()) sp.unmap(va);
+      sp.destroy();
+    });
+    frames.freeContiguous(data, FRAMES);
+    expect(frames.usedFrames).toBe(0);
+  }
 
   it("never translates differently from, or more permissively than, the tables or a legally stale entry", () => {
     fc.assert(
-      fc.property(fc.array(op, { maxLength: 80 }), (ops) => {
-        const { memory, frames, space, mmu } = machine(4 * 1024 * 1024);
-        const data = frames.allocContiguous(8);
-        for (let w = 0; w < 8 * 1024; w++) memory.write32(data + w * 4, 0x8000_0000 + w);
-        const current = new Map<number, Version>();
-        const stale = new Map<number, Version[]>();
-        const cr = { pge: false, smep: false, smap: false };
-        let stamp = 1;
-        const remember = (va: number) => {
-          const v = current.get(va);
-          if (v !== undefined) stale.set(va, [...(stale.get(va) ?? []), v]);
-        };
-        for (const o of ops) {
-          const va = "page" in o ? PAGES[o.page] : 0;
-          if (o.t === "map" && !current.has(va)) {
-            space.map(va, data + o.frame * PAGE_SIZE, PAGE_SIZE, o.flags);
-            current.set(va, { pa: data + o.frame * PAGE_SIZE, ...o.flags });
-          } else if (o.t === "unmap" && current.has(va)) {
-            space.unmap(va);
-            current.delete(va);
-          } else if (o.t === "remap" && current.has(va)) {
-            const v = current.get(va) as Version;
-            space.unmap(va);
-            space.map(va, data + o.frame * PAGE_SIZE, PAGE_SIZE, v);
-            current.set(va, { ...v, pa: data + o.frame * PAGE_SIZE });
-          } else if (o.t === "protect" && current.has(va)) {
-            space.protect(va, o.flags);
-            current.set(va, { ...(current.get(va) as Version), ...o.flags });
-          } else if (o.t === "invlpg") {
-            mmu.invlpg(va);
-            stale.delete(va);
-          } else if (o.t === "cr3") {
-            mmu.writeCr3(space.root);
-            for (const [k, vs] of stale)
-              stale.set(
-                k,
-                vs.filter((v) => v.global && cr.pge),
-              );
-          } else if (o.t === "cr4") {
-            mmu.writeCr4(CR4_PAE | (o.pge ? CR4_PGE : 0) | (o.smep ? CR4_SMEP : 0) | (o.smap ? CR4_SMAP : 0));
-            if (o.pge !== cr.pge || (o.smep && !cr.smep)) stale.clear();
-            Object.assign(cr, { pge: o.pge, smep: o.smep, smap: o.smap });
-          } else if (o.t === "mode") {
-            mmu.cpl = o.cpl;
-            mmu.ac = o.ac;
-          } else if (o.t === "access") {
-            const user = mmu.cpl === 3;
-            const write = o.kind === "store" || o.kind === "translateWrite";
-            const fetch = o.kind === "fetch";
-            const base = (write ? 2 : 0) | (user ? 4 : 0) | (fetch ? 16 : 0);
-            const outcome = (v: Version | undefined): number | string => {
-              if (v === undefined) return `fault ${base}`;
-              const ok = user
-                ? v.user && (!write || v.writable) && (!fetch || !v.noExecute)
-                : fetch
-                  ? !v.noExecute && !(v.user && cr.smep)
-                  : !(v.user && cr.smap && !mmu.ac) && (!write || v.writable);
-              return ok ? v.pa + o.off : `fault ${base | 1}`;
-            };
-            const allowed = new Set([outcome(current.get(va)), ...(stale.get(va) ?? []).map(outcome)]);
-            remember(va);
-            const value = stamp++;
-            let got: number | string;
-            try {
-              if (o.kind === "load") {
-                const loaded = mmu.load32(va + o.off);
-                got =
-                  [...allowed].find((a) => typeof a === "number" && memory.read32(a) === loaded) ??
-                  `value ${loaded}`;
-              } else if (o.kind === "store") {
-                mmu.store32(va + o.off, value);
-                got =
-                  [...allowed].find((a) => typeof a === "number" && memory.read32(a) === value) ??
-                  "store went elsewhere";
-              } else got = mmu.translate(va + o.off, fetch ? Access.Fetch : Access.Write);
-            } catch (e) {
-              if (!(e instanceof PageFault)) throw e;
-              got = `fault ${e.errorCode}`;
-            }
-            if (!allowed.has(got))
-              throw new Error(
-                `${o.kind} ${va.toString(16)}+${o.off}: got ${got}, allowed ${[...allowed].join(" | ")}`,
-              );
-          }
-        }
-        for (const va of current.keys()) space.unmap(va);
-        space.destroy();
-        frames.freeContiguous(data, 8);
-        expect(frames.usedFrames).toBe(0);
-      }),
-      { numRuns: 500 },
+      fc.property(setupArb, fc.array(op, { maxLength: 120, size: "medium" }), (setup, ops) =>
+        check(setup, ops),
+      ),
+      { numRuns: 300 },
     );
   });
 });
