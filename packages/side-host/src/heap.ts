@@ -52,6 +52,8 @@ interface Slab {
   readonly classIndex: number;
   readonly free: number[];
   inUse: number;
+  /** Empty and kept for reuse (counted in Heap.emptyKept). */
+  kept: boolean;
 }
 
 /** Figures for tests and reports. */
@@ -158,6 +160,8 @@ export class Heap {
   private readonly blocks = new AddrMap<HeapBlock>();
   private readonly slabs = new AddrMap<Slab>();
   private readonly partial: Slab[][] = CLASSES.map(() => []);
+  /** Empty slabs kept per class (at most one, as SLUB keeps a slab for the next allocation). */
+  private readonly emptyKept: number[] = CLASSES.map(() => 0);
   private readonly freed = new FreedHistory(FREED_HISTORY);
   private bytes = 0;
   private runPages = 0;
@@ -191,12 +195,15 @@ export class Heap {
       const blockSize = CLASSES[c];
       const free: number[] = [];
       for (let off = PAGE - blockSize; off >= 0; off -= blockSize) free.push(va + off);
-      slab = { va, blockSize, classIndex: c, free, inUse: 0 };
+      slab = { va, blockSize, classIndex: c, free, inUse: 0, kept: false };
       this.slabs.set(va, slab);
       list.push(slab);
     }
     const va = slab.free.pop()!;
-    slab.inUse++;
+    if (slab.inUse++ === 0 && slab.kept) {
+      slab.kept = false;
+      this.emptyKept[c]--;
+    }
     if (slab.free.length === 0) list.pop();
     if (zero) this.memory.fill(this.source.physical(va), slab.blockSize, 0);
     this.record({ va, size, capacity: slab.blockSize, kind, owner, pages: 0 });
@@ -264,8 +271,11 @@ export class Heap {
     slab.inUse--;
     if (slab.inUse === 0) {
       // keep one empty slab per class (as SLUB keeps a partial slab); `trim` gives it back
-      const list = this.partial[slab.classIndex];
-      if (list.length > 1) this.dropSlab(slab);
+      if (this.emptyKept[slab.classIndex] >= 1) this.dropSlab(slab);
+      else {
+        slab.kept = true;
+        this.emptyKept[slab.classIndex]++;
+      }
     }
   }
 
@@ -283,6 +293,7 @@ export class Heap {
       for (const slab of [...list]) {
         if (slab.inUse === 0) {
           this.dropSlab(slab);
+          if (slab.kept) this.emptyKept[slab.classIndex]--;
           n++;
         }
       }
