@@ -834,7 +834,7 @@ export class Mmu implements TlbListener, FastHitSource {
     const off = va & Fast.QwordOffsetMask;
     const i = (va >>> Fast.PairShift) & Fast.PairMask;
     if (--this.budgetChunk >= 0 && fast[i] === va - off) {
-      const w = fast[i + 1] + (off >>> 2);
+      const w = (fast[i + 1] + (off >>> 2)) | 0;
       return this.u32[w + 1] * Fast.Two32 + this.u32[w];
     }
     const lo = this.miss(va, 8, false, 0, 0);
@@ -852,7 +852,7 @@ export class Mmu implements TlbListener, FastHitSource {
     let lo: number;
     let hi: number;
     if (--this.budgetChunk >= 0 && fast[i] === va - off) {
-      const w = fast[i + 1] + (off >>> 2);
+      const w = (fast[i + 1] + (off >>> 2)) | 0;
       lo = this.u32[w];
       hi = this.u32[w + 1];
     } else {
@@ -922,7 +922,7 @@ export class Mmu implements TlbListener, FastHitSource {
     const off = va & Fast.QwordOffsetMask;
     const i = ((va >>> Fast.PairShift) & Fast.PairMask) + Fast.WriteSlots;
     if (--this.budgetChunk >= 0 && fast[i] === va - off) {
-      const w = fast[i + 1] + (off >>> 2);
+      const w = (fast[i + 1] + (off >>> 2)) | 0;
       this.u32[w] = lo;
       this.u32[w + 1] = hi;
     } else this.miss(va, 8, true, lo, hi);
