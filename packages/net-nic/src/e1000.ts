@@ -12,9 +12,23 @@
  * `reset()` copies; all interrupt logic goes through `setInterruptCause`; the wire is reached only
  * through a `NetBackend`, the bus only through the `PciDevicePort`.
  *
- * Transmit completion: a frame is handed to the wire (the link's FIFO, which serialises frames at
- * line rate) when its EOP descriptor is processed, and DD/TXDW are written back at that moment
- * (the option the brief allows; the 82540's 16 KiB TX packet buffer is not modelled as a limit).
+ * Transmit and back-pressure: the TX engine moves a descriptor's data into the TX FIFO, the TX
+ * share of the 64 KiB packet buffer split by PBA (16 KiB at power-on), only while the FIFO has
+ * room for it: a frame takes its length (no FCS) plus a 16-byte header, rounded up to 16 bytes
+ * (Linux e1000_main.c E1000_FIFO_HDR). The FIFO drains at line rate: a frame's space frees when
+ * its wire slot (preamble + frame + FCS + IFG, `wireTimeNs`) ends, the wire serialising frames
+ * back to back at the backend's `bitsPerSecond` (1 Gbit/s by default). While the next descriptor
+ * does not fit, TDH stays where it is, no DD is written, and one scheduler event at the time
+ * enough space frees resumes the engine; so a driver that outruns the wire sees its ring fill.
+ * DD is written (when RS is set) as soon as the descriptor has been processed, i.e. its data is
+ * in the FIFO, not when the frame has left: 8254x SDM 3.3.3.2 "DD ... is written back after the
+ * descriptor has been processed (with RS set)" and note 4 of 3.3.3.1 "the descriptor write-back
+ * requested by setting the RS bit is performed without delay"; only the 82544GC/EI's RPS defers
+ * DD "until the packet has been sent" (RPS is reserved on the 82540EM; like QEMU's
+ * `txdesc_writeback` we treat it as RS). The frame is committed to the link when its EOP data is
+ * in the FIFO; the link starts it when the wire is free, which is exactly when this FIFO model
+ * says it leaves (the NIC is the link direction's only sender). TXQE is raised when the engine
+ * has drained the ring (TDH = TDT), not when it stops for lack of FIFO space.
  * The post-RCTL-write one-second RX block of QEMU is not modelled: it is a QEMU artefact.
  */
 import type {
@@ -41,12 +55,16 @@ import {
   ETH_HEADER_LEN,
   ETH_ZLEN,
   MAX_ERRORS,
+  PACKET_BUFFER_KB,
   RX_MAX_FRAME,
   RX_MAX_FRAME_LPE,
+  SPEED_1G,
+  TX_FIFO_HDR_BYTES,
   TX_MAX_FRAME,
   TX_STAGING_SIZE,
   VLAN_TAG_LEN,
 } from "./limits.js";
+import { wireTimeNs } from "./link.js";
 import type { NetBackend, NetClient } from "./net.js";
 import { parseMac } from "./packet.js";
 import { PHY_ACCESS, PHY_R, PHY_RESET_VALUES, PHY_W } from "./phy.js";
@@ -136,6 +154,17 @@ export interface E1000Snapshot {
     context: number[];
   };
   counters: E1000Counters;
+  /**
+   * The TX FIFO (absent in snapshots from before it was modelled: restored as empty): its size
+   * latched from PBA at reset, when the wire is next free, the frames still occupying it as
+   * [end of wire slot in ns, bytes], and the pending resume event (-1 when none).
+   */
+  txFifo?: {
+    sizeBytes: number;
+    wireBusyUntilNs: number;
+    frames: [number, number][];
+    wake: number;
+  };
 }
 
 // Read handler kinds (index into the read dispatch table).
@@ -262,6 +291,17 @@ const CTX_TSE = 6;
 const CTX_FIELDS = 7;
 const TWO_32 = 0x100000000;
 const NO_TIMER = -1;
+/**
+ * Capacity of the ring of frames occupying the TX FIFO: the whole 64 KiB packet buffer divided
+ * by the smallest FIFO entry (a 14-byte header frame + 16 = 32 bytes) is 2048.
+ */
+const TX_FIFO_SLOTS = 2048;
+const TX_FIFO_SLOT_MASK = TX_FIFO_SLOTS - 1;
+
+/** Bytes of TX FIFO a frame of `length` bytes (no FCS) occupies: header added, 16-byte aligned. */
+function fifoEntryBytes(length: number): number {
+  return (length + 2 * TX_FIFO_HDR_BYTES - 1) & -TX_FIFO_HDR_BYTES;
+}
 
 function hex(v: number): string {
   return `0x${(v >>> 0).toString(16)}`;
@@ -354,6 +394,20 @@ export class E1000 implements PciDeviceModel, NetClient {
   private readonly txContext = new Uint32Array(CTX_FIELDS);
   private readonly rxPad = new Uint8Array(ETH_ZLEN);
 
+  // The TX FIFO: frames whose data is in the packet buffer and whose wire slot has not ended, as
+  // a ring of (slot end ns, FIFO bytes); retired lazily when space is needed.
+  private txFifoSize = 0;
+  private txFifoUsed = 0;
+  private txFifoHead = 0;
+  private txFifoCount = 0;
+  private readonly txFifoEnd = new Float64Array(TX_FIFO_SLOTS);
+  private readonly txFifoBytes = new Int32Array(TX_FIFO_SLOTS);
+  private wireBusyUntilNs = 0;
+  private wireBitsPerSecond = SPEED_1G;
+  private txWakeId = NO_TIMER;
+  private txWakeAt = NO_TIMER;
+  private readonly onTxWake: () => void;
+
   /** Build a powered-on device. Throws a RangeError for a malformed `mac`. */
   constructor(options: E1000Options) {
     this.scheduler = options.scheduler;
@@ -371,6 +425,11 @@ export class E1000 implements PciDeviceModel, NetClient {
     };
     this.onRxTimer = () => this.fireRxDelay();
     this.onTxTimer = () => this.fireTxDelay();
+    this.onTxWake = () => {
+      this.txWakeId = NO_TIMER;
+      this.txWakeAt = NO_TIMER;
+      this.startXmit();
+    };
     this.reset("power-on");
   }
 
@@ -387,7 +446,7 @@ export class E1000 implements PciDeviceModel, NetClient {
    * interrupt line; the EEPROM contents are kept. Never throws.
    */
   reset(_kind: ResetKind): void {
-    this.resetMac();
+    this.resetMac(false);
     this.resetPhy();
   }
 
@@ -588,7 +647,7 @@ export class E1000 implements PciDeviceModel, NetClient {
       // Global reset (8254x SDM; hardware.md 5.11): registers to power-on values, rings stopped,
       // EEPROM and MAC kept (RA0 reloaded from the EEPROM), PHY untouched. RST self-clears.
       if (this.traceMask & TRACE_MMIO) this.trace(TRACE_MMIO, "CTRL.RST: device reset");
-      this.resetMac();
+      this.resetMac(true);
       return;
     }
     this.regs[ci] = value;
@@ -694,14 +753,25 @@ export class E1000 implements PciDeviceModel, NetClient {
 
   // ------------------------------------------------------------------ reset
 
-  private resetMac(): void {
+  /**
+   * MAC reset. A software reset (CTRL.RST, `keepPba`) keeps PBA, which only takes effect through
+   * it (Linux e1000_reset: "Repartition Pba ... To take effect CTRL.RST is required"); the TX
+   * FIFO size is latched from PBA here. Frames already committed to the wire still leave, so the
+   * FIFO's drain schedule is kept; the resume event is cancelled (the rings are stopped).
+   */
+  private resetMac(keepPba: boolean): void {
     this.cancelTimer("itr");
     this.cancelTimer("rxPacket");
     this.cancelTimer("rxAbsolute");
     this.cancelTimer("txPacket");
     this.cancelTimer("txAbsolute");
+    this.cancelTxWake();
+    const pba = this.regs[R.PBA >> 2];
     this.regs.fill(0);
     for (const [offset, value] of RESET_VALUES) this.regs[offset >> 2] = value;
+    if (keepPba) this.regs[R.PBA >> 2] = pba;
+    const rxKb = this.regs[R.PBA >> 2] & R.PBA_RXA_MASK;
+    this.txFifoSize = rxKb >= PACKET_BUFFER_KB ? 0 : (PACKET_BUFFER_KB - rxKb) << R.PBA_BYTES_SHIFT;
     const w = this.eeprom.words;
     this.regs[R.RA >> 2] = (w[0] | (w[1] << 16)) >>> 0;
     this.regs[(R.RA + 4) >> 2] = (w[2] | R.RAH_AV) >>> 0;
@@ -903,7 +973,11 @@ export class E1000 implements PciDeviceModel, NetClient {
 
   // ------------------------------------------------------------------ transmit
 
-  /** Run the TX engine: process descriptors from TDH up to TDT while TCTL.EN is set. */
+  /**
+   * Run the TX engine: process descriptors from TDH up to TDT while TCTL.EN is set and the TX
+   * FIFO has room for each descriptor's data (see the file comment); when it has not, stop with
+   * TDH on that descriptor and arm the resume event.
+   */
   private startXmit(): void {
     const r = this.regs;
     if (!(r[R.TCTL >> 2] & R.TCTL_EN) || this.txBusy) return;
@@ -916,15 +990,26 @@ export class E1000 implements PciDeviceModel, NetClient {
     const port = this.port;
     const dv = this.descView;
     let tdh = tdh0;
-    let cause = R.ICR_TXQE;
+    let cause = 0;
+    let drained = true;
     while (tdh !== r[R.TDT >> 2]) {
       const addr = base + tdh * R.DESC_SIZE;
       if (!port.dmaRead(addr, this.desc, 0, R.DESC_SIZE)) {
         this.recordError("master-abort", `TX descriptor fetch at ${hex(addr)} (TDH ${tdh}) aborted`);
-        cause = 0;
+        drained = false;
         break;
       }
       const lower = dv.getUint32(R.DESC_LOWER, true);
+      // FIFO room for this descriptor's data (with the frame's bytes fetched so far).
+      const length = !(lower & R.TXD_CMD_DEXT)
+        ? lower & R.TXD_LEGACY_LEN_MASK
+        : ((lower >>> R.TXD_DTYP_SHIFT) & R.TXD_DTYP_MASK) === R.TXD_DTYP_CONTEXT
+          ? 0
+          : lower & R.TXD_DATA_LEN_MASK;
+      if (length !== 0 && !this.txFifoHasRoom(fifoEntryBytes(this.txSize + length))) {
+        drained = false;
+        break;
+      }
       this.processTxDescriptor(lower);
       if (lower & (R.TXD_CMD_RS | R.TXD_CMD_RPS)) {
         // Write back DD in the upper dword only (status byte; EC/LC/TU cleared).
@@ -941,7 +1026,63 @@ export class E1000 implements PciDeviceModel, NetClient {
       if (tdh === tdh0) break; // a guard, as QEMU's: TDT moved under us in a loop
     }
     this.txBusy = false;
+    if (drained && tdh === r[R.TDT >> 2]) cause |= R.ICR_TXQE;
     if (cause !== 0) this.setInterruptCause(cause);
+  }
+
+  /**
+   * Whether `need` more bytes fit in the TX FIFO now, retiring frames whose wire slot has ended.
+   * A frame larger than the whole FIFO is let in when the FIFO is empty (it streams through).
+   * When they do not fit, arm the resume event at the end of the slot that frees enough space.
+   */
+  private txFifoHasRoom(need: number): boolean {
+    const size = this.txFifoSize;
+    if (this.txFifoUsed + need <= size) return true;
+    const end = this.txFifoEnd;
+    const bytes = this.txFifoBytes;
+    const now = this.scheduler.now();
+    let head = this.txFifoHead;
+    let n = this.txFifoCount;
+    let used = this.txFifoUsed;
+    while (n > 0 && end[head] <= now) {
+      used -= bytes[head];
+      head = (head + 1) & TX_FIFO_SLOT_MASK;
+      n--;
+    }
+    this.txFifoHead = head;
+    this.txFifoCount = n;
+    this.txFifoUsed = used;
+    if (used + need <= size || n === 0) return true;
+    if (this.txWakeId === NO_TIMER) {
+      let i = head;
+      let left = used;
+      for (;;) {
+        left -= bytes[i];
+        if (left + need <= size || left === 0) break;
+        i = (i + 1) & TX_FIFO_SLOT_MASK;
+      }
+      this.txWakeAt = end[i];
+      this.txWakeId = this.scheduler.schedule(end[i], this.onTxWake);
+    }
+    return false;
+  }
+
+  private cancelTxWake(): void {
+    if (this.txWakeId !== NO_TIMER) this.scheduler.cancel(this.txWakeId);
+    this.txWakeId = NO_TIMER;
+    this.txWakeAt = NO_TIMER;
+  }
+
+  /** A frame of `fifoBytes` FIFO bytes and `length` wire bytes goes out: it holds its space until its slot ends. */
+  private txFifoPush(fifoBytes: number, length: number): void {
+    const start = Math.max(this.wireBusyUntilNs, this.scheduler.now());
+    const endNs = start + wireTimeNs(length, this.wireBitsPerSecond);
+    this.wireBusyUntilNs = endNs;
+    const i = (this.txFifoHead + this.txFifoCount) & TX_FIFO_SLOT_MASK;
+    this.txFifoEnd[i] = endNs;
+    this.txFifoBytes[i] = fifoBytes;
+    this.txFifoCount++;
+    this.txFifoUsed += fifoBytes;
   }
 
   private processTxDescriptor(lower: number): void {
@@ -1020,6 +1161,7 @@ export class E1000 implements PciDeviceModel, NetClient {
   private finishTxFrame(): void {
     const r = this.regs;
     const drop = this.txDropFrame;
+    const fetched = this.txSize;
     let size = this.txSize;
     this.txSize = 0;
     this.txDropFrame = false;
@@ -1071,7 +1213,10 @@ export class E1000 implements PciDeviceModel, NetClient {
       this.receive(d, size);
       return;
     }
-    if (this.backend !== null && this.phyLinkUp) this.backend.send(d, size);
+    if (this.backend !== null && this.phyLinkUp) {
+      this.txFifoPush(fifoEntryBytes(fetched), size);
+      this.backend.send(d, size);
+    }
   }
 
   // ------------------------------------------------------------------ receive (NetClient)
@@ -1079,6 +1224,8 @@ export class E1000 implements PciDeviceModel, NetClient {
   /** Link hands us the wire. */
   attachBackend(backend: NetBackend | null): void {
     this.backend = backend;
+    const bps = backend?.bitsPerSecond;
+    this.wireBitsPerSecond = bps !== undefined && bps > 0 ? bps : SPEED_1G;
   }
 
   /** The cable's far end came up or went away: link down at once, or autonegotiate then up. */
@@ -1315,7 +1462,22 @@ export class E1000 implements PciDeviceModel, NetClient {
         context: Array.from(this.txContext),
       },
       counters: { ...this.counters },
+      txFifo: {
+        sizeBytes: this.txFifoSize,
+        wireBusyUntilNs: this.wireBusyUntilNs,
+        frames: this.txFifoFrames(),
+        wake: this.txWakeAt,
+      },
     };
+  }
+
+  private txFifoFrames(): [number, number][] {
+    const out: [number, number][] = [];
+    for (let k = 0; k < this.txFifoCount; k++) {
+      const i = (this.txFifoHead + k) & TX_FIFO_SLOT_MASK;
+      out.push([this.txFifoEnd[i], this.txFifoBytes[i]]);
+    }
+    return out;
   }
 
   /**
@@ -1332,8 +1494,14 @@ export class E1000 implements PciDeviceModel, NetClient {
       if (!Array.isArray(entry) || !(entry[0] >= 0 && entry[0] < R.MMIO_REGS))
         throw new Error(`E1000.restore: bad register entry ${JSON.stringify(entry)}`);
     }
+    const fifo = s.txFifo;
+    if (fifo !== undefined && (!Array.isArray(fifo.frames) || fifo.frames.length > TX_FIFO_SLOTS))
+      throw new Error(
+        `E1000.restore: malformed txFifo (frames must be an array of at most ${TX_FIFO_SLOTS})`,
+      );
     for (const t of ["autoneg", "itr", "rxPacket", "rxAbsolute", "txPacket", "txAbsolute"] as const)
       this.cancelTimer(t);
+    this.cancelTxWake();
     this.regs.fill(0);
     for (const [i, value] of s.regs) this.regs[i] = value;
     this.phy.set(s.phy);
@@ -1352,6 +1520,22 @@ export class E1000 implements PciDeviceModel, NetClient {
     this.txDropFrame = s.tx.dropFrame;
     this.txContext.set(s.tx.context);
     Object.assign(this.counters, s.counters);
+    this.txFifoHead = 0;
+    this.txFifoCount = 0;
+    this.txFifoUsed = 0;
+    if (fifo === undefined) {
+      const rxKb = this.regs[R.PBA >> 2] & R.PBA_RXA_MASK;
+      this.txFifoSize = rxKb >= PACKET_BUFFER_KB ? 0 : (PACKET_BUFFER_KB - rxKb) << R.PBA_BYTES_SHIFT;
+      this.wireBusyUntilNs = 0;
+    } else {
+      this.txFifoSize = fifo.sizeBytes;
+      this.wireBusyUntilNs = fifo.wireBusyUntilNs;
+      for (const [endNs, bytes] of fifo.frames) {
+        this.txFifoEnd[this.txFifoCount] = endNs;
+        this.txFifoBytes[this.txFifoCount++] = bytes;
+        this.txFifoUsed += bytes;
+      }
+    }
     const now = this.scheduler.now();
     const at = (deadline: number) => Math.max(deadline, now);
     const t = s.timers;
@@ -1379,6 +1563,10 @@ export class E1000 implements PciDeviceModel, NetClient {
     if (t.txAbsolute !== NO_TIMER) {
       this.txAbsAt = at(t.txAbsolute);
       this.txAbsId = sch.schedule(this.txAbsAt, this.onTxTimer);
+    }
+    if (fifo !== undefined && fifo.wake !== NO_TIMER) {
+      this.txWakeAt = at(fifo.wake);
+      this.txWakeId = sch.schedule(this.txWakeAt, this.onTxWake);
     }
     if (s.irqLine !== this.irqLine) {
       this.irqLine = s.irqLine;

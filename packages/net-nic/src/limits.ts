@@ -37,6 +37,18 @@ export const RX_MAX_FRAME = 1518;
 export const RX_MAX_FRAME_LPE = 16380;
 /** Largest TX frame the 8254x sends without TSO (8254x SDM, jumbo frames: 16288 bytes). */
 export const TX_MAX_FRAME = 16288;
+/**
+ * The 82540EM's on-chip packet buffer: 64 KiB shared by RX and TX, split by PBA (power-on
+ * 0x00100030 = 48 KiB RX / 16 KiB TX; hardware.md 5.2 PBA row, Linux e1000_reset E1000_PBA_48K).
+ */
+export const PACKET_BUFFER_KB = 64;
+/**
+ * Bytes of TX FIFO a frame occupies beyond its data: a 16-byte header, and the total rounded up
+ * to 16 bytes; the FCS is not stored (Linux e1000_main.c E1000_FIFO_HDR 0x10 and
+ * `ALIGN(skb->len + E1000_FIFO_HDR, E1000_FIFO_HDR)`; e1000_reset: "the Tx fifo also stores 16
+ * bytes of information about the Tx but don't include ethernet FCS because hardware appends it").
+ */
+export const TX_FIFO_HDR_BYTES = 16;
 /** TX staging buffer, as QEMU's 64 KiB `tx.data`. */
 export const TX_STAGING_SIZE = 0x10000;
 

@@ -3,8 +3,9 @@
  * traffic generator, a sink, a loopback plug). Each direction serialises frames at the link speed:
  * a frame occupies the wire for (preamble 8 + frame padded to 60 + FCS 4 + IFG 12) byte times, so
  * a 64-byte frame takes 84 byte times = 672 ns at 1 Gbit/s. A sent frame is copied into the
- * direction's FIFO and delivered to the far end when its last bit arrives; frames the far end
- * cannot take (`canReceive` false) are dropped and counted.
+ * direction's FIFO (once, into a reused buffer) and delivered to the far end when its last bit
+ * arrives; frames the far end cannot take (`canReceive` false) are dropped and counted. Each end
+ * sees the wire's speed as its backend's `bitsPerSecond` (the E1000 paces its TX FIFO by it).
  */
 import {
   ETH_FCS_LEN,
@@ -43,17 +44,33 @@ export interface LinkDirectionStats {
   dropped: number;
 }
 
+/** Initial number of frame slots of a direction's queue (it doubles when full). */
+const INITIAL_SLOTS = 64;
+/** Smallest buffer a slot gets: a whole standard frame, so most slots never grow. */
+const MIN_SLOT_BYTES = 2048;
+/** Frames at most this long are copied byte by byte (cheaper than a subarray view + set). */
+const SMALL_COPY = 128;
+
+/**
+ * One direction of the link: a FIFO of frames in flight, each copied once into a reused slot
+ * buffer (no allocation per frame once the slots have grown to the traffic's size).
+ */
 class Direction implements NetBackend {
   readonly stats: LinkDirectionStats = { frames: 0, bytes: 0, dropped: 0 };
+  readonly bitsPerSecond: number;
   busyUntilNs = 0;
-  private readonly queue: Uint8Array[] = [];
+  private bufs: Uint8Array[] = [];
+  private lens: Int32Array = new Int32Array(INITIAL_SLOTS);
   private head = 0;
+  private count = 0;
   private readonly deliverNext: () => void;
 
   constructor(
     private readonly link: Link,
     public to: NetClient | null,
   ) {
+    this.bitsPerSecond = link.bitsPerSecond;
+    for (let i = 0; i < INITIAL_SLOTS; i++) this.bufs.push(new Uint8Array(MIN_SLOT_BYTES));
     this.deliverNext = () => this.deliver();
   }
 
@@ -62,27 +79,56 @@ class Direction implements NetBackend {
     const sch = this.link.scheduler;
     const now = sch.now();
     const start = Math.max(this.busyUntilNs, now);
-    const end = start + wireTimeNs(length, this.link.bitsPerSecond);
+    const end = start + wireTimeNs(length, this.bitsPerSecond);
     this.busyUntilNs = end;
-    const copy = frame.slice(0, length);
-    this.link.capture?.record(start, copy, length);
-    this.queue.push(copy);
+    if (this.count === this.lens.length) this.grow();
+    const slot = (this.head + this.count) & (this.lens.length - 1);
+    let buf = this.bufs[slot];
+    if (buf.length < length) {
+      buf = new Uint8Array(length);
+      this.bufs[slot] = buf;
+    }
+    if (length <= SMALL_COPY) for (let i = 0; i < length; i++) buf[i] = frame[i];
+    else buf.set(length === frame.length ? frame : frame.subarray(0, length));
+    this.lens[slot] = length;
+    this.count++;
+    this.link.capture?.record(start, buf, length);
     sch.schedule(end, this.deliverNext);
   }
 
+  /** Double the slot ring, keeping the frames in order. */
+  private grow(): void {
+    const n = this.lens.length;
+    const bufs: Uint8Array[] = [];
+    const lens = new Int32Array(2 * n);
+    for (let k = 0; k < n; k++) {
+      const i = (this.head + k) & (n - 1);
+      bufs.push(this.bufs[i]);
+      lens[k] = this.lens[i];
+    }
+    for (let k = n; k < 2 * n; k++) bufs.push(new Uint8Array(MIN_SLOT_BYTES));
+    this.bufs = bufs;
+    this.lens = lens;
+    this.head = 0;
+  }
+
   private deliver(): void {
-    const frame = this.queue[this.head++];
-    if (this.head > 1024 && this.head * 2 > this.queue.length) {
-      this.queue.splice(0, this.head);
-      this.head = 0;
+    if (this.count === 0) return;
+    const slot = this.head;
+    const to = this.to;
+    if (to !== null && this.link.connected) {
+      const length = this.lens[slot];
+      // The slot stays owned until receive() returns: a send() on this direction from inside it
+      // (a receiver wired back to the sender) takes another slot.
+      if (to.canReceive() && to.receive(this.bufs[slot], length)) {
+        this.stats.frames++;
+        this.stats.bytes += length;
+      } else {
+        this.stats.dropped++;
+      }
     }
-    if (frame === undefined || this.to === null || !this.link.connected) return;
-    if (this.to.canReceive() && this.to.receive(frame, frame.length)) {
-      this.stats.frames++;
-      this.stats.bytes += frame.length;
-    } else {
-      this.stats.dropped++;
-    }
+    this.head = (this.head + 1) & (this.lens.length - 1); // `grow()` inside receive() moved it to 0
+    this.count--;
   }
 }
 

@@ -11,6 +11,11 @@ export interface NetBackend {
    * the caller may reuse `frame` at once. Never throws.
    */
   send(frame: Uint8Array, length: number): void;
+  /**
+   * The wire's speed in bit/s, for a sender that paces itself (the E1000's TX FIFO drains at this
+   * rate). Optional: a backend without it is taken as 1 Gbit/s, the 82540EM's STATUS speed.
+   */
+  readonly bitsPerSecond?: number;
 }
 
 /** A NIC or traffic peer attached to a link. */

@@ -54,6 +54,10 @@ export const TIPG = 0x00410;
 export const LEDCTL = 0x00e00;
 /** Packet Buffer Allocation (KiB for RX in bits 15:0; TX gets the rest of 64 KiB). */
 export const PBA = 0x01000;
+/** PBA bits 15:0: the receive share of the packet buffer in KiB (Linux E1000_PBA_* values). */
+export const PBA_RXA_MASK = 0xffff;
+/** PBA allocations are in KiB (Linux E1000_PBA_BYTES_SHIFT 0xA). */
+export const PBA_BYTES_SHIFT = 10;
 /** Flow Control Receive Threshold Low / High. */
 export const FCRTL = 0x02160;
 export const FCRTH = 0x02168;

@@ -13,6 +13,7 @@ import {
   Sink,
   TRACE_UNKNOWN_REG,
   TrafficGenerator,
+  wireTimeNs,
 } from "../src/index.js";
 import {
   BUF_STRIDE,
@@ -224,6 +225,9 @@ describe("transmit", () => {
       const i = drv.queueTx(f);
       drv.kickTx();
       expect(drv.txStatus(i) & R.TXD_STAT_DD).toBe(R.TXD_STAT_DD);
+      // The driver sends no faster than the wire drains the TX FIFO (28 KB would not fit in it
+      // at once; the FIFO back-pressure itself is tested below).
+      sched.advance(wireTimeNs(f.length, 1e9));
     }
     expect(drv.rd(R.TDH)).toBe(n % 64);
     expect(port.irq).toBe(true);
@@ -626,6 +630,150 @@ describe("interrupt mitigation", () => {
     drv.queueTx(udp(64, PEER_MAC));
     drv.kickTx();
     expect(drv.rd(R.ICS) & R.ICR_TXDW).toBe(R.ICR_TXDW);
+  });
+});
+
+describe("TX FIFO back-pressure", () => {
+  const BIG = 1514; // 1518 on the wire: 12304 ns at 1 Gbit/s
+  const SLOT = wireTimeNs(BIG, 1e9);
+  const PER_FIFO = Math.floor(16384 / 1536); // ALIGN(1514 + 16, 16) = 1536 bytes each: 10 frames
+
+  function ddCount(drv: Driver, n: number): number {
+    let c = 0;
+    for (let i = 0; i < n; i++) if (drv.txStatus(i) & R.TXD_STAT_DD) c++;
+    return c;
+  }
+
+  it("a burst larger than the 16 KiB FIFO leaves at line rate; DD and TDH advance as space frees", () => {
+    const { sched, nic, drv } = makeNic();
+    const link = new Link(sched);
+    const sink = new Sink({ scheduler: sched });
+    link.connect(nic, sink);
+    drv.setupTx();
+    drv.rd(R.ICR);
+    const n = 40;
+    for (let k = 0; k < n; k++) drv.queueTx(udp(BIG, PEER_MAC, k));
+    const t0 = sched.now();
+    drv.kickTx();
+    // Only what fits in the FIFO was fetched: 10 descriptors processed and written back.
+    expect(PER_FIFO).toBe(10);
+    expect(drv.rd(R.TDH)).toBe(PER_FIFO);
+    expect(ddCount(drv, n)).toBe(PER_FIFO);
+    expect(drv.rd(R.ICS) & R.ICR_TXQE).toBe(0); // the ring is not empty yet
+    expect(drv.rd(R.ICS) & R.ICR_TXDW).toBe(R.ICR_TXDW);
+    for (let m = 1; m <= n - PER_FIFO; m++) {
+      sched.runUntil(t0 + m * SLOT - 1);
+      expect(drv.rd(R.TDH)).toBe(PER_FIFO + m - 1);
+      expect(ddCount(drv, n)).toBe(PER_FIFO + m - 1);
+      sched.runUntil(t0 + m * SLOT);
+      // Frame m-1 left the wire: its 1536 bytes let exactly one more descriptor in.
+      expect(drv.rd(R.TDH)).toBe(PER_FIFO + m);
+      expect(ddCount(drv, n)).toBe(PER_FIFO + m);
+      expect(sink.stats().frames).toBe(m);
+    }
+    expect(drv.rd(R.ICS) & R.ICR_TXQE).toBe(R.ICR_TXQE);
+    sched.runAll();
+    const st = sink.stats();
+    expect(st.frames).toBe(n);
+    expect(sched.now()).toBe(t0 + n * SLOT); // back to back at line rate, no gap
+    expect(link.statsAtoB.frames).toBe(n);
+    expect(nic.errors).toEqual([]);
+  });
+
+  it("the ring fills when software outruns the wire, and drains at the wire's pace", () => {
+    const { sched, nic, drv } = makeNic();
+    const sink = new Sink({ scheduler: sched });
+    new Link(sched).connect(nic, sink);
+    drv.setupTx();
+    const ring = drv.txCount;
+    // A Linux-like xmit loop at one instant: reclaim descriptors with DD, post while a slot is free.
+    let clean = 0;
+    let posted = 0;
+    const xmitAll = () => {
+      for (;;) {
+        while (clean !== drv.txNext && drv.txStatus(clean) & R.TXD_STAT_DD) clean = (clean + 1) % ring;
+        if ((drv.txNext + 1) % ring === clean) return; // ring full: netif_stop_queue
+        drv.queueTx(udp(BIG, PEER_MAC, posted++));
+        drv.kickTx();
+      }
+    };
+    xmitAll();
+    // 63 posted fill the ring; the 10 the FIFO took were reclaimed and refilled; then it is full.
+    expect(posted).toBe(ring - 1 + PER_FIFO);
+    expect(drv.rd(R.TDH)).toBe(PER_FIFO);
+    expect((drv.rd(R.TDT) + 1) % ring).toBe(drv.rd(R.TDH));
+    const t0 = sched.now();
+    sched.runUntil(t0 + 5 * SLOT);
+    xmitAll();
+    expect(posted).toBe(ring - 1 + PER_FIFO + 5); // one slot per frame that left the wire
+    expect(sink.stats().frames).toBe(5);
+    sched.runAll();
+    expect(sink.stats().frames).toBe(posted);
+    expect(sched.now()).toBe(t0 + posted * SLOT);
+  });
+
+  it("mixed sizes share the FIFO by bytes; a 10 Gbit/s link drains it ten times faster", () => {
+    const { sched, nic, drv } = makeNic();
+    new Link(sched, { bitsPerSecond: 10e9 }).connect(nic, new Sink({ scheduler: sched }));
+    drv.setupTx();
+    const t0 = sched.now();
+    for (let k = 0; k < 63; k++) drv.queueTx(udp(60, PEER_MAC, k));
+    drv.kickTx();
+    expect(drv.rd(R.TDH)).toBe(63); // 63 x 80 bytes fit
+    // 1514-byte frames after them: the FIFO's 16384 - 5040 bytes take 7 of 1536.
+    drv.txNext = 63;
+    for (let k = 0; k < 20; k++) drv.queueTx(udp(BIG, PEER_MAC, k));
+    drv.kickTx();
+    expect(drv.rd(R.TDH)).toBe((63 + 7) % 64);
+    // 5040 + 7 x 1536 = 15792 bytes used: the 8th big frame needs 944 more, i.e. 12 small frames
+    // (960 bytes) off the 10G wire at 67.2 ns each; the 9th then needs 19 more (1520 bytes).
+    const small = wireTimeNs(60, 10e9);
+    expect(small).toBeCloseTo(67.2, 9);
+    sched.runUntil(t0 + 12 * small - 0.01);
+    expect(drv.rd(R.TDH)).toBe(6);
+    sched.runUntil(t0 + 12 * small + 0.01);
+    expect(drv.rd(R.TDH)).toBe(7);
+    sched.runUntil(t0 + 31 * small - 0.01);
+    expect(drv.rd(R.TDH)).toBe(7);
+    sched.runUntil(t0 + 31 * small + 0.01);
+    expect(drv.rd(R.TDH)).toBe(8);
+  });
+
+  it("PBA repartitioned through CTRL.RST sets the FIFO size: 56 KiB RX leaves 8 KiB (5 big frames)", () => {
+    const { sched, nic, drv } = makeNic();
+    new Link(sched).connect(nic, new Sink({ scheduler: sched }));
+    drv.wr(R.PBA, 0x38);
+    drv.wr(R.CTRL, drv.rd(R.CTRL) | R.CTRL_RST);
+    expect(drv.rd(R.PBA)).toBe(0x38); // kept across the software reset
+    drv.setupTx();
+    for (let k = 0; k < 8; k++) drv.queueTx(udp(BIG, PEER_MAC, k));
+    drv.kickTx();
+    expect(drv.rd(R.TDH)).toBe(5);
+    // A power-on (PCI) reset restores 48/16.
+    nic.reset("bus");
+    expect(drv.rd(R.PBA)).toBe(0x00100030);
+  });
+
+  it("the FIFO state and its pending resume survive a snapshot round trip", () => {
+    const { sched, nic, port, drv } = makeNic();
+    const sink = new Sink({ scheduler: sched });
+    new Link(sched).connect(nic, sink);
+    drv.setupTx();
+    for (let k = 0; k < 12; k++) drv.queueTx(udp(BIG, PEER_MAC, k));
+    const t0 = sched.now();
+    drv.kickTx();
+    const snap = JSON.parse(JSON.stringify(nic.snapshot())) as E1000Snapshot;
+    expect(snap.txFifo?.frames.length).toBe(PER_FIFO);
+    expect(snap.txFifo?.wake).toBe(t0 + SLOT);
+    const nic2 = new E1000({ scheduler: sched });
+    nic2.attach(port);
+    nic2.attachBackend({ send: () => {} });
+    nic2.restore(snap);
+    expect(nic2.snapshot()).toEqual(snap);
+    nic.reset("power-on"); // the original stops competing for the ring
+    sched.runUntil(t0 + SLOT);
+    expect(nic2.barRead(0, R.TDH, 4)).toBe(PER_FIFO + 1);
+    expect(drv.txStatus(PER_FIFO) & R.TXD_STAT_DD).toBe(R.TXD_STAT_DD);
   });
 });
 

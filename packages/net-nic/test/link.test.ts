@@ -81,6 +81,49 @@ describe("Link", () => {
     expect(a.got[0].t).toBeCloseTo(134.4, 6);
     expect(lo.frames).toBe(1);
   });
+  it("keeps order and contents with more frames in flight than its initial slots, and mixed sizes", () => {
+    const s = new TestScheduler();
+    const a = new Recorder(s);
+    const seen: number[][] = [];
+    const b = new Recorder(s);
+    b.receive = (f: Uint8Array, l: number) => {
+      seen.push([l, f[0], f[l - 1]]);
+      return true;
+    };
+    new Link(s).connect(a, b);
+    expect(a.backend?.bitsPerSecond).toBe(1e9);
+    const big = new Uint8Array(3000);
+    for (let i = 0; i < 300; i++) {
+      const len = i % 3 === 0 ? 3000 : 60 + i;
+      big[0] = i & 0xff;
+      big[len - 1] = (i * 7) & 0xff;
+      a.backend!.send(big, len);
+    }
+    s.runAll();
+    expect(seen.length).toBe(300);
+    for (let i = 0; i < 300; i++)
+      expect(seen[i]).toEqual([i % 3 === 0 ? 3000 : 60 + i, i & 0xff, (i * 7) & 0xff]);
+  });
+  it("a receiver that sends on the same direction from inside receive() does not corrupt the queue", () => {
+    const s = new TestScheduler();
+    const a = new Recorder(s);
+    const b = new Recorder(s);
+    const firsts: number[] = [];
+    b.receive = (f: Uint8Array, l: number) => {
+      // While frame 5 is being read, queue enough to grow the slot ring (head is not at 0).
+      if (f[0] === 5) for (let i = 0; i < 100; i++) a.backend!.send(new Uint8Array(60).fill(100 + i), 60);
+      firsts.push(f[0]);
+      return l > 0;
+    };
+    new Link(s).connect(a, b);
+    for (let i = 0; i < 10; i++) a.backend!.send(new Uint8Array(60).fill(i), 60);
+    s.runAll();
+    const expected = [
+      ...Array.from({ length: 10 }, (_, i) => i),
+      ...Array.from({ length: 100 }, (_, i) => 100 + i),
+    ];
+    expect(firsts).toEqual(expected);
+  });
   it("rejects a bad speed", () => {
     expect(() => new Link(new TestScheduler(), { bitsPerSecond: 0 })).toThrow("bad speed 0 bit/s");
   });
