@@ -6,15 +6,16 @@
  * Hot path. A direct-mapped "fast path" (per access kind: read, write) sits in front of the
  * TLB. It is filled only after a translation passed the rights check for the current CPL,
  * RFLAGS.AC, CR0, CR4, EFER and CR3, only for RAM pages, and (for writes) only once the leaf's
- * D bit is set. It is cleared on every TLB invalidation, control-register write, CPL or AC
- * change, so it never grants more than the TLB entry it was copied from.
+ * D bit is set. It is emptied on every TLB invalidation, control-register write, CPL or AC
+ * change (clearing only the slots filled since it was last emptied), so it never grants more
+ * than the TLB entry it was copied from.
  *
  * How the hit path stays fast under V8 (checked with --trace-turbo-inlining, --trace-deopt and
  * --print-opt-code; bench/index.ts runs hits and misses in one process):
- * - a hit reads two typed arrays: `fast` (slot pairs of page tag and physical word base, plus
- *   the access budget) and the memory view. The tag compare `va - (va & 0xffc)` checks the
- *   page and the alignment at once, so a hit has one branch besides the budget;
- * - everything else (budget exhausted, miss, walk, rights, A/D, MMIO, unaligned or
+ * - a hit decrements one small-integer field (the budget chunk) and reads two typed arrays:
+ *   `fast` (slot pairs of page tag and physical word base) and the memory view. The tag compare
+ *   `va - (va & 0xffc)` checks the page and the alignment at once;
+ * - everything else (budget chunk exhausted, miss, walk, rights, A/D, MMIO, unaligned or
  *   page-crossing accesses) is one out-of-line method, `miss`, whose bytecode is larger than
  *   V8's inlining limit. TurboFan never inlines it into an accessor, so the accessor's
  *   optimized code stays small and callers keep inlining the accessor after the miss path has
@@ -22,7 +23,8 @@
  *   became a call: 62M instead of 119M hits/s.) A miss result is truncated with `>>> 0` so
  *   the hit value is never boxed;
  * - the hot path's numbers are a const enum that esbuild inlines as literals (`Fast`); every
- *   field is initialised in the constructor (one hidden class).
+ *   field is initialised in the constructor and keeps one representation (values that may
+ *   become fractional or large live in typed arrays), so the hidden class never changes.
  */
 import {
   AccessBudgetExceeded,
