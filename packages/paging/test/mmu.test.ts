@@ -702,5 +702,6 @@ describe("walker and TLB against a reference model (fast-check)", () => {
       ),
       { numRuns: 300 },
     );
-  });
+    // About 2 s alone; the limit leaves room for a loaded 2-core machine.
+  }, 30_000);
 });
