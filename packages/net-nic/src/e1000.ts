@@ -55,6 +55,7 @@ import {
   ETH_HEADER_LEN,
   ETH_ZLEN,
   MAX_ERRORS,
+  NS_PER_SECOND,
   PACKET_BUFFER_KB,
   RX_MAX_FRAME,
   RX_MAX_FRAME_LPE,
@@ -63,8 +64,9 @@ import {
   TX_MAX_FRAME,
   TX_STAGING_SIZE,
   VLAN_TAG_LEN,
+  WIRE_IFG_BYTES,
+  WIRE_PREAMBLE_BYTES,
 } from "./limits.js";
-import { wireTimeNs } from "./link.js";
 import type { NetBackend, NetClient } from "./net.js";
 import { parseMac } from "./packet.js";
 import { PHY_ACCESS, PHY_R, PHY_RESET_VALUES, PHY_W } from "./phy.js";
@@ -291,6 +293,7 @@ const CTX_TSE = 6;
 const CTX_FIELDS = 7;
 const TWO_32 = 0x100000000;
 const NO_TIMER = -1;
+const BITS_PER_BYTE = 8;
 /**
  * Capacity of the ring of frames occupying the TX FIFO: the whole 64 KiB packet buffer divided
  * by the smallest FIFO entry (a 14-byte header frame + 16 = 32 bytes) is 2048.
@@ -301,6 +304,14 @@ const TX_FIFO_SLOT_MASK = TX_FIFO_SLOTS - 1;
 /** Bytes of TX FIFO a frame of `length` bytes (no FCS) occupies: header added, 16-byte aligned. */
 function fifoEntryBytes(length: number): number {
   return (length + 2 * TX_FIFO_HDR_BYTES - 1) & -TX_FIFO_HDR_BYTES;
+}
+
+/**
+ * The 64-bit bus address hi:lo (both unsigned 32-bit). Below 4 GiB it is `lo` itself, which
+ * keeps DMA addresses small integers on the hot path instead of doubles.
+ */
+function addr64(hi: number, lo: number): number {
+  return hi === 0 ? lo : hi * TWO_32 + lo;
 }
 
 function hex(v: number): string {
@@ -384,7 +395,6 @@ export class E1000 implements PciDeviceModel, NetClient {
 
   // Descriptor staging (one preallocated 16-byte buffer) and the TX frame assembly buffer.
   private readonly desc = new Uint8Array(R.DESC_SIZE);
-  private readonly descView = new DataView(this.desc.buffer);
   private readonly txData = new Uint8Array(TX_STAGING_SIZE + VLAN_TAG_LEN);
   private txSize = 0;
   private txSumNeeded = 0;
@@ -403,7 +413,10 @@ export class E1000 implements PciDeviceModel, NetClient {
   private readonly txFifoEnd = new Float64Array(TX_FIFO_SLOTS);
   private readonly txFifoBytes = new Int32Array(TX_FIFO_SLOTS);
   private wireBusyUntilNs = 0;
-  private wireBitsPerSecond = SPEED_1G;
+  // A frame's wire slot = max(length, 60) x ns per byte + the preamble, FCS and IFG bytes (the
+  // same time as link.ts `wireTimeNs`, without a division per frame).
+  private wireNsPerByte = 0;
+  private wireOverheadNs = 0;
   private txWakeId = NO_TIMER;
   private txWakeAt = NO_TIMER;
   private readonly onTxWake: () => void;
@@ -425,6 +438,7 @@ export class E1000 implements PciDeviceModel, NetClient {
     };
     this.onRxTimer = () => this.fireRxDelay();
     this.onTxTimer = () => this.fireTxDelay();
+    this.setWireSpeed(SPEED_1G);
     this.onTxWake = () => {
       this.txWakeId = NO_TIMER;
       this.txWakeAt = NO_TIMER;
@@ -937,9 +951,12 @@ export class E1000 implements PciDeviceModel, NetClient {
   }
 
   private static sizeBucket(sizeWithFcs: number): number {
-    let b = 0;
-    while (b < SIZE_BUCKET_LIMITS.length && sizeWithFcs > SIZE_BUCKET_LIMITS[b]) b++;
-    return b;
+    const l = SIZE_BUCKET_LIMITS;
+    if (sizeWithFcs <= l[0]) return 0;
+    if (sizeWithFcs <= l[1]) return 1;
+    if (sizeWithFcs <= l[2]) return 2;
+    if (sizeWithFcs <= l[3]) return 3;
+    return sizeWithFcs <= l[4] ? 4 : 5;
   }
 
   // ------------------------------------------------------------------ ring helpers
@@ -983,12 +1000,14 @@ export class E1000 implements PciDeviceModel, NetClient {
     if (!(r[R.TCTL >> 2] & R.TCTL_EN) || this.txBusy) return;
     const tdh0 = r[R.TDH >> 2];
     if (tdh0 === r[R.TDT >> 2]) return;
-    const count = this.ringCount("T", R.TDLEN, R.TDH, R.TDT);
-    if (count === 0) return;
+    const count = r[R.TDLEN >> 2] >>> R.DESC_SHIFT;
+    if (count === 0 || tdh0 >= count || r[R.TDT >> 2] >= count) {
+      this.ringCount("T", R.TDLEN, R.TDH, R.TDT); // records the bad-ring error
+      return;
+    }
     this.txBusy = true;
-    const base = r[R.TDBAH >> 2] * TWO_32 + (r[R.TDBAL >> 2] & ~0xf);
+    const base = addr64(r[R.TDBAH >> 2], (r[R.TDBAL >> 2] & ~0xf) >>> 0);
     const port = this.port;
-    const dv = this.descView;
     let tdh = tdh0;
     let cause = 0;
     let drained = true;
@@ -999,7 +1018,8 @@ export class E1000 implements PciDeviceModel, NetClient {
         drained = false;
         break;
       }
-      const lower = dv.getUint32(R.DESC_LOWER, true);
+      const d = this.desc;
+      const lower = (d[8] | (d[9] << 8) | (d[10] << 16) | (d[11] << 24)) >>> 0;
       // FIFO room for this descriptor's data (with the frame's bytes fetched so far).
       const length = !(lower & R.TXD_CMD_DEXT)
         ? lower & R.TXD_LEGACY_LEN_MASK
@@ -1013,8 +1033,7 @@ export class E1000 implements PciDeviceModel, NetClient {
       this.processTxDescriptor(lower);
       if (lower & (R.TXD_CMD_RS | R.TXD_CMD_RPS)) {
         // Write back DD in the upper dword only (status byte; EC/LC/TU cleared).
-        const upper = (dv.getUint32(R.DESC_UPPER, true) & ~R.TXD_STAT_MASK) | R.TXD_STAT_DD;
-        dv.setUint32(R.DESC_UPPER, upper, true);
+        d[R.DESC_UPPER] = (d[R.DESC_UPPER] & ~R.TXD_STAT_MASK) | R.TXD_STAT_DD;
         if (!port.dmaWrite(addr + R.DESC_UPPER, this.desc, R.DESC_UPPER, 4))
           this.recordError("master-abort", `TX descriptor write-back at ${hex(addr)} aborted`);
         if (lower & R.TXD_CMD_IDE) this.txInterruptDelay();
@@ -1067,6 +1086,11 @@ export class E1000 implements PciDeviceModel, NetClient {
     return false;
   }
 
+  private setWireSpeed(bitsPerSecond: number): void {
+    this.wireNsPerByte = (BITS_PER_BYTE * NS_PER_SECOND) / bitsPerSecond;
+    this.wireOverheadNs = (WIRE_PREAMBLE_BYTES + ETH_FCS_LEN + WIRE_IFG_BYTES) * this.wireNsPerByte;
+  }
+
   private cancelTxWake(): void {
     if (this.txWakeId !== NO_TIMER) this.scheduler.cancel(this.txWakeId);
     this.txWakeId = NO_TIMER;
@@ -1075,8 +1099,9 @@ export class E1000 implements PciDeviceModel, NetClient {
 
   /** A frame of `fifoBytes` FIFO bytes and `length` wire bytes goes out: it holds its space until its slot ends. */
   private txFifoPush(fifoBytes: number, length: number): void {
-    const start = Math.max(this.wireBusyUntilNs, this.scheduler.now());
-    const endNs = start + wireTimeNs(length, this.wireBitsPerSecond);
+    const now = this.scheduler.now();
+    const start = this.wireBusyUntilNs > now ? this.wireBusyUntilNs : now;
+    const endNs = start + (length > ETH_ZLEN ? length : ETH_ZLEN) * this.wireNsPerByte + this.wireOverheadNs;
     this.wireBusyUntilNs = endNs;
     const i = (this.txFifoHead + this.txFifoCount) & TX_FIFO_SLOT_MASK;
     this.txFifoEnd[i] = endNs;
@@ -1086,9 +1111,12 @@ export class E1000 implements PciDeviceModel, NetClient {
   }
 
   private processTxDescriptor(lower: number): void {
-    const dv = this.descView;
-    const upper = dv.getUint32(R.DESC_UPPER, true);
-    const bufAddr = dv.getUint32(R.DESC_ADDR_HI, true) * TWO_32 + dv.getUint32(R.DESC_ADDR_LO, true);
+    const d = this.desc;
+    const upper = (d[12] | (d[13] << 8) | (d[14] << 16) | (d[15] << 24)) >>> 0;
+    const bufAddr = addr64(
+      (d[4] | (d[5] << 8) | (d[6] << 16) | (d[7] << 24)) >>> 0,
+      (d[0] | (d[1] << 8) | (d[2] << 16) | (d[3] << 24)) >>> 0,
+    );
     let length: number;
     if (lower & R.TXD_CMD_DEXT) {
       const dtyp = (lower >>> R.TXD_DTYP_SHIFT) & R.TXD_DTYP_MASK;
@@ -1225,7 +1253,7 @@ export class E1000 implements PciDeviceModel, NetClient {
   attachBackend(backend: NetBackend | null): void {
     this.backend = backend;
     const bps = backend?.bitsPerSecond;
-    this.wireBitsPerSecond = bps !== undefined && bps > 0 ? bps : SPEED_1G;
+    this.setWireSpeed(bps !== undefined && bps > 0 ? bps : SPEED_1G);
   }
 
   /** The cable's far end came up or went away: link down at once, or autonegotiate then up. */
@@ -1286,12 +1314,16 @@ export class E1000 implements PciDeviceModel, NetClient {
       this.counters.rxFiltered++;
       return true;
     }
-    const count = this.ringCount("R", R.RDLEN, R.RDH, R.RDT);
-    if (count === 0) return true;
-    const total = rctl & R.RCTL_SECRC ? size : size + ETH_FCS_LEN;
-    const bufSize = this.rxBufSize;
+    const count = r[R.RDLEN >> 2] >>> R.DESC_SHIFT;
     let rdh = r[R.RDH >> 2];
     const rdt = r[R.RDT >> 2];
+    // A bad ring (length 0, head or tail beyond it) is recorded by ringCount and the frame dropped.
+    if (count === 0 || rdh >= count || rdt >= count) {
+      this.ringCount("R", R.RDLEN, R.RDH, R.RDT);
+      return true;
+    }
+    const total = rctl & R.RCTL_SECRC ? size : size + ETH_FCS_LEN;
+    const bufSize = this.rxBufSize;
     const free = rdt >= rdh ? rdt - rdh : count - rdh + rdt;
     if (free * bufSize < total) {
       r[R.RNBC >> 2]++;
@@ -1300,9 +1332,8 @@ export class E1000 implements PciDeviceModel, NetClient {
       this.setInterruptCause(R.ICR_RXO);
       return true;
     }
-    const base = r[R.RDBAH >> 2] * TWO_32 + (r[R.RDBAL >> 2] & ~0xf);
+    const base = addr64(r[R.RDBAH >> 2], (r[R.RDBAL >> 2] & ~0xf) >>> 0);
     const port = this.port;
-    const dv = this.descView;
     const desc = this.desc;
     let copied = 0; // bytes of `total` accounted to descriptors
     while (copied < total) {
@@ -1315,7 +1346,10 @@ export class E1000 implements PciDeviceModel, NetClient {
         );
         return true;
       }
-      const bufAddr = dv.getUint32(R.DESC_ADDR_HI, true) * TWO_32 + dv.getUint32(R.DESC_ADDR_LO, true);
+      const bufAddr = addr64(
+        (desc[4] | (desc[5] << 8) | (desc[6] << 16) | (desc[7] << 24)) >>> 0,
+        (desc[0] | (desc[1] << 8) | (desc[2] << 16) | (desc[3] << 24)) >>> 0,
+      );
       let status = 0;
       let chunk = 0;
       if (bufAddr !== 0) {
@@ -1332,12 +1366,16 @@ export class E1000 implements PciDeviceModel, NetClient {
         copied += chunk;
         if (copied >= total) status = R.RXD_STAT_EOP | R.RXD_STAT_IXSM;
       }
-      // Write the descriptor back without DD, then DD: data -> descriptor -> DD.
-      dv.setUint16(R.RXD_LENGTH, chunk, true);
-      dv.setUint16(R.RXD_CSUM, 0, true);
+      // Write the descriptor back without DD, then DD: data -> descriptor -> DD. Little-endian
+      // fields: length, checksum 0, status, errors 0, special 0.
+      desc[R.RXD_LENGTH] = chunk & 0xff;
+      desc[R.RXD_LENGTH + 1] = chunk >>> 8;
+      desc[R.RXD_CSUM] = 0;
+      desc[R.RXD_CSUM + 1] = 0;
       desc[R.RXD_STATUS] = status;
       desc[R.RXD_ERRORS] = 0;
-      dv.setUint16(R.RXD_SPECIAL, 0, true);
+      desc[R.RXD_SPECIAL] = 0;
+      desc[R.RXD_SPECIAL + 1] = 0;
       if (!port.dmaWrite(addr + R.RXD_LENGTH, desc, R.RXD_LENGTH, R.DESC_SIZE - R.RXD_LENGTH)) {
         this.recordError("master-abort", `RX descriptor write-back at ${hex(addr)} aborted`);
       }

@@ -339,6 +339,8 @@ export const RING_INDEX_MASK = 0xffff;
 // ---------------------------------------------------------------- descriptors (hardware.md 5.4)
 /** Size of every descriptor in bytes. */
 export const DESC_SIZE = 16;
+/** log2(DESC_SIZE): ring lengths (multiples of 128) shift to descriptor counts exactly. */
+export const DESC_SHIFT = 4;
 /** Byte offsets inside a descriptor. */
 export const DESC_ADDR_LO = 0;
 export const DESC_ADDR_HI = 4;
