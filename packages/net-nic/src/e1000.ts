@@ -1100,8 +1100,8 @@ export class E1000 implements PciDeviceModel, NetClient {
   /** A frame of `fifoBytes` FIFO bytes and `length` wire bytes goes out: it holds its space until its slot ends. */
   private txFifoPush(fifoBytes: number, length: number): void {
     const now = this.scheduler.now();
-    const start = this.wireBusyUntilNs > now ? this.wireBusyUntilNs : now;
-    const endNs = start + (length > ETH_ZLEN ? length : ETH_ZLEN) * this.wireNsPerByte + this.wireOverheadNs;
+    const start = Math.max(this.wireBusyUntilNs, now);
+    const endNs = start + Math.max(length, ETH_ZLEN) * this.wireNsPerByte + this.wireOverheadNs;
     this.wireBusyUntilNs = endNs;
     const i = (this.txFifoHead + this.txFifoCount) & TX_FIFO_SLOT_MASK;
     this.txFifoEnd[i] = endNs;

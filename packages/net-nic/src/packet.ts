@@ -18,6 +18,8 @@ export const IPV4_OFFSET = ETH_HEADER_LEN;
 export const UDP_OFFSET = ETH_HEADER_LEN + IPV4_HEADER_LEN;
 export const UDP_PAYLOAD_OFFSET = UDP_OFFSET + UDP_HEADER_LEN;
 const IPV4_VERSION_IHL = 0x45;
+/** Bytes of one 802.1Q tag (TPID + TCI). */
+const VLAN_TAG_BYTES = 4;
 const IPV4_DEFAULT_TTL = 64;
 const IPV4_FLAG_DF = 0x4000;
 
@@ -239,45 +241,81 @@ export interface UdpDatagram {
   checksumsOk: boolean;
 }
 
+/** Offset of the IPv4 header: after the Ethernet header and one 802.1Q tag if present. */
+function ipOffset(frame: Uint8Array): number {
+  return ((frame[12] << 8) | frame[13]) === ETHERTYPE_VLAN ? ETH_HEADER_LEN + VLAN_TAG_BYTES : ETH_HEADER_LEN;
+}
+
 /**
- * Parse an Ethernet/IPv4/UDP frame. Returns null when it is not IPv4/UDP or is truncated
- * (lengths in the headers beyond `length`).
+ * Offset of the UDP header of an Ethernet/IPv4/UDP frame of `length` bytes whose IPv4 and UDP
+ * lengths fit in it, or -1 (not IPv4/UDP, or truncated). Reads bytes only: no allocation.
  */
-export function parseUdp(frame: Uint8Array, length = frame.length): UdpDatagram | null {
-  const eth = parseEthernet(frame, length);
-  if (eth === null || eth.etherType !== ETHERTYPE_IPV4) return null;
-  const ip = eth.payloadOffset;
-  if (length < ip + IPV4_HEADER_LEN || frame[ip] >>> 4 !== 4) return null;
+export function udpHeaderOffset(frame: Uint8Array, length = frame.length): number {
+  if (length < ETH_HEADER_LEN) return -1;
+  const ip = ipOffset(frame);
+  if (length < ip + IPV4_HEADER_LEN) return -1;
+  if (((frame[ip - 2] << 8) | frame[ip - 1]) !== ETHERTYPE_IPV4 || frame[ip] >>> 4 !== 4) return -1;
   const ihl = (frame[ip] & 0xf) * 4;
   const totalLength = (frame[ip + 2] << 8) | frame[ip + 3];
-  if (ihl < IPV4_HEADER_LEN || ip + totalLength > length || totalLength < ihl + UDP_HEADER_LEN) return null;
-  if (frame[ip + 9] !== IPPROTO_UDP) return null;
+  if (ihl < IPV4_HEADER_LEN || ip + totalLength > length || totalLength < ihl + UDP_HEADER_LEN) return -1;
+  if (frame[ip + 9] !== IPPROTO_UDP) return -1;
   const u = ip + ihl;
   const udpLength = (frame[u + 4] << 8) | frame[u + 5];
-  if (udpLength < UDP_HEADER_LEN || u + udpLength > ip + totalLength) return null;
-  const rd32 = (o: number) =>
-    ((frame[o] << 24) | (frame[o + 1] << 16) | (frame[o + 2] << 8) | frame[o + 3]) >>> 0;
-  const srcIp = rd32(ip + 12);
-  const dstIp = rd32(ip + 16);
-  const stored = (frame[u + 6] << 8) | frame[u + 7];
-  const ipOk = internetChecksum(frame, ip, ihl) === 0;
-  let udpOk = true;
-  if (stored !== 0) {
-    const sum = checksumAdd(
-      frame,
-      u,
-      udpLength,
-      (srcIp >>> 16) + (srcIp & 0xffff) + (dstIp >>> 16) + (dstIp & 0xffff) + IPPROTO_UDP + udpLength,
-    );
-    udpOk = finishChecksum(sum) === 0;
-  }
+  if (udpLength < UDP_HEADER_LEN || u + udpLength > ip + totalLength) return -1;
+  return u;
+}
+
+/**
+ * Whether the IPv4 header checksum and the UDP checksum (when non-zero) of a frame verify, given
+ * the UDP header offset from `udpHeaderOffset`. No allocation.
+ */
+export function udpChecksumsOk(frame: Uint8Array, udpOffset: number): boolean {
+  const ip = ipOffset(frame);
+  if (internetChecksum(frame, ip, udpOffset - ip) !== 0) return false;
+  if (((frame[udpOffset + 6] << 8) | frame[udpOffset + 7]) === 0) return true;
+  const udpLength = (frame[udpOffset + 4] << 8) | frame[udpOffset + 5];
+  const pseudo =
+    ((frame[ip + 12] << 8) | frame[ip + 13]) +
+    ((frame[ip + 14] << 8) | frame[ip + 15]) +
+    ((frame[ip + 16] << 8) | frame[ip + 17]) +
+    ((frame[ip + 18] << 8) | frame[ip + 19]) +
+    IPPROTO_UDP +
+    udpLength;
+  return finishChecksum(checksumAdd(frame, udpOffset, udpLength, pseudo)) === 0;
+}
+
+/** The MAC address at `offset` of `bytes` as a 48-bit number (byte 0 most significant), for comparisons. */
+export function macToNumber(bytes: Uint8Array, offset = 0): number {
+  return (
+    ((bytes[offset] << 8) | bytes[offset + 1]) * 0x100000000 +
+    (((bytes[offset + 2] << 24) |
+      (bytes[offset + 3] << 16) |
+      (bytes[offset + 4] << 8) |
+      bytes[offset + 5]) >>>
+      0)
+  );
+}
+
+/**
+ * Parse an Ethernet/IPv4/UDP frame. Returns null when it is not IPv4/UDP or is truncated
+ * (lengths in the headers beyond `length`). Allocates the result only (no MAC strings).
+ */
+export function parseUdp(frame: Uint8Array, length = frame.length): UdpDatagram | null {
+  const u = udpHeaderOffset(frame, length);
+  if (u < 0) return null;
+  const ip = ipOffset(frame);
+  const udpLength = (frame[u + 4] << 8) | frame[u + 5];
   return {
-    srcIp,
-    dstIp,
+    srcIp: readU32(frame, ip + 12),
+    dstIp: readU32(frame, ip + 16),
     srcPort: (frame[u] << 8) | frame[u + 1],
     dstPort: (frame[u + 2] << 8) | frame[u + 3],
     payloadOffset: u + UDP_HEADER_LEN,
     payloadLength: udpLength - UDP_HEADER_LEN,
-    checksumsOk: ipOk && udpOk,
+    checksumsOk: udpChecksumsOk(frame, u),
   };
+}
+
+function readU32(f: Uint8Array, o: number): number {
+  return ((f[o] << 24) | (f[o + 1] << 16) | (f[o + 2] << 8) | f[o + 3]) >>> 0;
 }

@@ -16,10 +16,12 @@ import {
   internetChecksum,
   parseIpv4,
   parseMac,
-  parseUdp,
+  UDP_HEADER_LEN,
   UDP_OFFSET,
   UDP_PAYLOAD_OFFSET,
   udpChecksum,
+  udpChecksumsOk,
+  udpHeaderOffset,
 } from "./packet.js";
 import type { Scheduler } from "./scheduler.js";
 
@@ -29,6 +31,12 @@ export const MAX_WIRE_FRAME = 1518;
 /** Payload bytes used by the sequence number and timestamp. */
 export const TRAFFIC_HEADER_LEN = 12;
 const TWO_32 = 0x100000000;
+/** `Sink.dstPort` when any port is accepted (UDP ports are 0..65535). */
+const NO_PORT = -1;
+
+function readU32(f: Uint8Array, o: number): number {
+  return ((f[o] << 24) | (f[o + 1] << 16) | (f[o + 2] << 8) | f[o + 3]) >>> 0;
+}
 
 /** Options for `new TrafficGenerator`. */
 export interface TrafficOptions {
@@ -51,7 +59,13 @@ export interface TrafficOptions {
   durationNs?: number;
 }
 
-/** Sends UDP/IPv4 frames with sequence numbers and timestamps at a fixed rate. */
+/**
+ * Sends UDP/IPv4 frames with sequence numbers and timestamps at a fixed rate. The generator
+ * stands for another machine: it paces on its own timeline, frame k at start + k x interval,
+ * whatever the time its callback actually runs (a scheduler that fires events late, like a busy
+ * simulated CPU advancing its clock in chunks, does not slow the offered load). Each frame
+ * carries its ideal send time; a late frame goes out at once and the wire serialises it.
+ */
 export class TrafficGenerator implements NetClient {
   /** Frames sent so far. */
   sent = 0;
@@ -66,6 +80,8 @@ export class TrafficGenerator implements NetClient {
   private readonly count: number;
   private readonly durationNs: number;
   private stopAtNs = Number.POSITIVE_INFINITY;
+  /** The ideal send time of the next frame (start + sent x interval). */
+  private nextAtNs = 0;
   private running = false;
   private readonly tick: () => void;
 
@@ -106,7 +122,9 @@ export class TrafficGenerator implements NetClient {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.stopAtNs = this.scheduler.now() + this.durationNs;
+    const now = this.scheduler.now();
+    this.stopAtNs = now + this.durationNs;
+    this.nextAtNs = now;
     this.sendNext();
   }
 
@@ -127,7 +145,7 @@ export class TrafficGenerator implements NetClient {
 
   private sendNext(): void {
     if (!this.running) return;
-    const now = this.scheduler.now();
+    const now = this.nextAtNs; // the ideal time of this frame, even if the callback runs late
     if (this.sent >= this.count || now >= this.stopAtNs) {
       this.running = false;
       return;
@@ -162,8 +180,12 @@ export class TrafficGenerator implements NetClient {
     f[UDP_OFFSET + 7] = uc & 0xff;
     this.sent++;
     this.backend?.send(f, f.length);
-    if (this.sent < this.count) this.scheduler.schedule(now + this.intervalNs, this.tick);
-    else this.running = false;
+    if (this.sent < this.count) {
+      this.nextAtNs = now + this.intervalNs;
+      this.scheduler.schedule(Math.max(this.nextAtNs, this.scheduler.now()), this.tick);
+    } else {
+      this.running = false;
+    }
   }
 
   /** Always listening (counts what it gets). */
@@ -211,7 +233,7 @@ export interface SinkStats {
 /** Counts frames and bytes, checks sequence order and records latency from generator payloads. */
 export class Sink implements NetClient {
   private readonly scheduler: Scheduler;
-  private readonly dstPort: number | undefined;
+  private readonly dstPort: number;
   private frames = 0;
   private bytes = 0;
   private invalid = 0;
@@ -223,7 +245,7 @@ export class Sink implements NetClient {
   /** `dstPort`: accept only UDP to this port (default any). */
   constructor(options: { scheduler: Scheduler; dstPort?: number }) {
     this.scheduler = options.scheduler;
-    this.dstPort = options.dstPort;
+    this.dstPort = options.dstPort ?? NO_PORT;
   }
 
   /** Always listening. */
@@ -231,23 +253,21 @@ export class Sink implements NetClient {
     return true;
   }
 
-  /** Account a frame; returns true. */
+  /** Account a frame; returns true. Reads the frame's bytes in place: no allocation per frame. */
   receive(frame: Uint8Array, length: number): boolean {
-    const u = parseUdp(frame, length);
+    const u = udpHeaderOffset(frame, length);
     if (
-      u === null ||
-      !u.checksumsOk ||
-      u.payloadLength < TRAFFIC_HEADER_LEN ||
-      (this.dstPort !== undefined && u.dstPort !== this.dstPort)
+      u < 0 ||
+      ((frame[u + 4] << 8) | frame[u + 5]) - UDP_HEADER_LEN < TRAFFIC_HEADER_LEN ||
+      (this.dstPort !== NO_PORT && ((frame[u + 2] << 8) | frame[u + 3]) !== this.dstPort) ||
+      !udpChecksumsOk(frame, u)
     ) {
       this.invalid++;
       return true;
     }
-    const p = u.payloadOffset;
-    const seq = ((frame[p] << 24) | (frame[p + 1] << 16) | (frame[p + 2] << 8) | frame[p + 3]) >>> 0;
-    const rd = (o: number) =>
-      ((frame[o] << 24) | (frame[o + 1] << 16) | (frame[o + 2] << 8) | frame[o + 3]) >>> 0;
-    const sentAt = rd(p + 4) * TWO_32 + rd(p + 8);
+    const p = u + UDP_HEADER_LEN;
+    const seq = readU32(frame, p);
+    const sentAt = readU32(frame, p + 4) * TWO_32 + readU32(frame, p + 8);
     this.frames++;
     this.bytes += length;
     if (seq >= this.nextSeq) {

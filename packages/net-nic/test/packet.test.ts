@@ -6,11 +6,15 @@ import {
   formatIpv4,
   formatMac,
   internetChecksum,
+  macToNumber,
   parseEthernet,
   parseIpv4,
   parseMac,
   parseUdp,
+  UDP_OFFSET,
   UDP_PAYLOAD_OFFSET,
+  udpChecksumsOk,
+  udpHeaderOffset,
 } from "../src/index.js";
 
 /** Naive RFC 1071 reference: sum of 16-bit words with end-around carry. */
@@ -119,5 +123,42 @@ describe("UDP frames", () => {
         payload: new Uint8Array(1),
       }),
     ).toThrow(/bad port 70000/);
+  });
+  it("udpHeaderOffset / udpChecksumsOk agree with parseUdp, also behind an 802.1Q tag", () => {
+    const f = buildUdpFrame({
+      dstMac: parseMac("02:00:00:00:00:02"),
+      srcMac: parseMac("02:00:00:00:00:01"),
+      srcIp: 0x0a000002,
+      dstIp: 0x0a000001,
+      srcPort: 7,
+      dstPort: 9,
+      payload: new Uint8Array(33).fill(3),
+    });
+    expect(udpHeaderOffset(f)).toBe(UDP_OFFSET);
+    expect(udpChecksumsOk(f, UDP_OFFSET)).toBe(true);
+    const tagged = new Uint8Array(f.length + 4);
+    tagged.set(f.subarray(0, 12));
+    tagged.set([0x81, 0x00, 0x20, 0x05], 12);
+    tagged.set(f.subarray(12), 16);
+    expect(udpHeaderOffset(tagged)).toBe(UDP_OFFSET + 4);
+    expect(udpChecksumsOk(tagged, UDP_OFFSET + 4)).toBe(true);
+    expect(parseUdp(tagged)).toMatchObject({ srcPort: 7, dstPort: 9, payloadLength: 33, checksumsOk: true });
+    expect(udpHeaderOffset(tagged, 40)).toBe(-1); // truncated
+    const badIp = f.slice();
+    badIp[UDP_OFFSET - 1] ^= 0x40; // IPv4 destination changed: header checksum fails
+    expect(udpHeaderOffset(badIp)).toBe(UDP_OFFSET);
+    expect(udpChecksumsOk(badIp, UDP_OFFSET)).toBe(false);
+    const noSum = f.slice();
+    noSum[UDP_OFFSET + 6] = 0;
+    noSum[UDP_OFFSET + 7] = 0;
+    noSum[UDP_PAYLOAD_OFFSET] ^= 1; // a zero UDP checksum is not checked
+    expect(udpChecksumsOk(noSum, UDP_OFFSET)).toBe(true);
+  });
+  it("macToNumber orders and compares MACs as 48-bit numbers", () => {
+    expect(macToNumber(parseMac("52:54:00:12:34:56"))).toBe(0x525400123456);
+    expect(macToNumber(parseMac("ff:ff:ff:ff:ff:ff"))).toBe(2 ** 48 - 1);
+    const f = new Uint8Array(12);
+    f.set(parseMac("02:00:00:00:00:02"), 6);
+    expect(macToNumber(f, 6)).toBe(0x020000000002);
   });
 });

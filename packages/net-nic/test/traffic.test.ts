@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { Link, parseUdp, Sink, TrafficGenerator } from "../src/index.js";
+import { Link, parseUdp, type Scheduler, Sink, TrafficGenerator } from "../src/index.js";
 import { TestScheduler } from "./harness.js";
 
 describe("TrafficGenerator -> Sink", () => {
@@ -52,6 +52,36 @@ describe("TrafficGenerator -> Sink", () => {
     for (const i of [0, 2, 1, 4]) sink.receive(frames[i], frames[i].length);
     sink.receive(new Uint8Array(60), 60);
     expect(sink.stats()).toMatchObject({ frames: 4, gaps: 2, outOfOrder: 1, invalid: 1 });
+  });
+  it("paces on its own timeline when its events fire late (a busy CPU's chunked clock)", () => {
+    const s = new TestScheduler();
+    const CHUNK = 10_000; // events run at the next 10 us boundary, as a CPU that charges in chunks
+    const late: Scheduler = {
+      now: () => s.now(),
+      schedule: (at, cb) => s.schedule(Math.ceil(at / CHUNK) * CHUNK, cb),
+      cancel: (id) => s.cancel(id),
+    };
+    const sent: { at: number; stamp: number; seq: number }[] = [];
+    const gen = new TrafficGenerator({ scheduler: late, frameSize: 64, ratePps: 1e6, count: 100 });
+    gen.attachBackend({
+      send: (f) => {
+        const u = parseUdp(f);
+        const p = u!.payloadOffset;
+        const rd = (o: number) => ((f[o] << 24) | (f[o + 1] << 16) | (f[o + 2] << 8) | f[o + 3]) >>> 0;
+        sent.push({ at: s.now(), stamp: rd(p + 4) * 2 ** 32 + rd(p + 8), seq: rd(p) });
+      },
+    });
+    gen.start();
+    s.runUntil(100_000);
+    // All 100 frames (one per us) left by 100 us: the 10 us lateness did not stretch the interval.
+    expect(sent.length).toBe(100);
+    for (let k = 0; k < 100; k++) {
+      expect(sent[k].seq).toBe(k);
+      expect(sent[k].stamp).toBe(k * 1000); // the ideal send time
+      expect(sent[k].at).toBeGreaterThanOrEqual(k * 1000);
+      expect(sent[k].at).toBeLessThan(k * 1000 + CHUNK);
+    }
+    expect(gen.active).toBe(false);
   });
   it("validates options", () => {
     const s = new TestScheduler();
