@@ -48,8 +48,11 @@ export interface LinkDirectionStats {
 const INITIAL_SLOTS = 64;
 /** Smallest buffer a slot gets: a whole standard frame, so most slots never grow. */
 const MIN_SLOT_BYTES = 2048;
-/** Frames at most this long are copied byte by byte (cheaper than a subarray view + set). */
-const SMALL_COPY = 128;
+/**
+ * Frames at most this long are copied as 32-bit words through cached views (no allocation,
+ * several times cheaper than a subarray view + `set` for small frames); longer ones with `set`.
+ */
+const WORD_COPY_MAX = 256;
 
 /**
  * One direction of the link: a FIFO of frames in flight, each copied once into a reused slot
@@ -60,7 +63,11 @@ class Direction implements NetBackend {
   readonly bitsPerSecond: number;
   busyUntilNs = 0;
   private bufs: Uint8Array[] = [];
+  private words: Int32Array[] = [];
   private lens: Int32Array = new Int32Array(INITIAL_SLOTS);
+  // The last sender buffer and its word view (a NIC always sends from the same staging buffer).
+  private srcArr: Uint8Array | null = null;
+  private srcWords: Int32Array | null = null;
   private head = 0;
   private count = 0;
   private readonly deliverNext: () => void;
@@ -70,7 +77,7 @@ class Direction implements NetBackend {
     public to: NetClient | null,
   ) {
     this.bitsPerSecond = link.bitsPerSecond;
-    for (let i = 0; i < INITIAL_SLOTS; i++) this.bufs.push(new Uint8Array(MIN_SLOT_BYTES));
+    for (let i = 0; i < INITIAL_SLOTS; i++) this.addSlot(this.bufs, this.words, MIN_SLOT_BYTES);
     this.deliverNext = () => this.deliver();
   }
 
@@ -87,27 +94,53 @@ class Direction implements NetBackend {
     if (buf.length < length) {
       buf = new Uint8Array(length);
       this.bufs[slot] = buf;
+      this.words[slot] = new Int32Array(buf.buffer, 0, length >> 2);
     }
-    if (length <= SMALL_COPY) for (let i = 0; i < length; i++) buf[i] = frame[i];
-    else buf.set(length === frame.length ? frame : frame.subarray(0, length));
+    const src = length <= WORD_COPY_MAX ? this.wordsOf(frame) : null;
+    if (src !== null) {
+      const dst = this.words[slot];
+      const n = length >> 2;
+      for (let i = 0; i < n; i++) dst[i] = src[i];
+      for (let i = n << 2; i < length; i++) buf[i] = frame[i];
+    } else {
+      buf.set(length === frame.length ? frame : frame.subarray(0, length));
+    }
     this.lens[slot] = length;
     this.count++;
     this.link.capture?.record(start, buf, length);
     sch.schedule(end, this.deliverNext);
   }
 
+  /** `frame` as 32-bit words from its start (cached for the last sender buffer), or null if unaligned. */
+  private wordsOf(frame: Uint8Array): Int32Array | null {
+    if (frame === this.srcArr) return this.srcWords;
+    this.srcArr = frame;
+    this.srcWords =
+      (frame.byteOffset & 3) === 0 ? new Int32Array(frame.buffer, frame.byteOffset, frame.length >> 2) : null;
+    return this.srcWords;
+  }
+
+  private addSlot(bufs: Uint8Array[], words: Int32Array[], bytes: number): void {
+    const b = new Uint8Array(bytes);
+    bufs.push(b);
+    words.push(new Int32Array(b.buffer, 0, bytes >> 2));
+  }
+
   /** Double the slot ring, keeping the frames in order. */
   private grow(): void {
     const n = this.lens.length;
     const bufs: Uint8Array[] = [];
+    const words: Int32Array[] = [];
     const lens = new Int32Array(2 * n);
     for (let k = 0; k < n; k++) {
       const i = (this.head + k) & (n - 1);
       bufs.push(this.bufs[i]);
+      words.push(this.words[i]);
       lens[k] = this.lens[i];
     }
-    for (let k = n; k < 2 * n; k++) bufs.push(new Uint8Array(MIN_SLOT_BYTES));
+    for (let k = n; k < 2 * n; k++) this.addSlot(bufs, words, MIN_SLOT_BYTES);
     this.bufs = bufs;
+    this.words = words;
     this.lens = lens;
     this.head = 0;
   }
