@@ -15,7 +15,16 @@
  * another process held the core.
  */
 import { Bench } from "tinybench";
-import { AddressSpace, FrameAllocator, Mmu, PAGE_SIZE, PhysicalMemory } from "../src/index.js";
+import {
+  AddressSpace,
+  CR4_PAE,
+  CR4_PCIDE,
+  CR4_PGE,
+  FrameAllocator,
+  Mmu,
+  PAGE_SIZE,
+  PhysicalMemory,
+} from "../src/index.js";
 
 const LOADS_PER_ITERATION = 1_000_000;
 /** Pages touched by the TLB-hit loop: within the fast path and the L1 dTLB. */
@@ -127,6 +136,70 @@ function walkLoop(): void {
   }
 }
 
+/**
+ * Address-space switches as SIDE's isolated mode makes them on every protection-domain
+ * crossing: two spaces share the kernel half (WARM_PAGES global kernel pages, all cached, so
+ * the TLB holds a few hundred entries), each has a private non-global page at the same
+ * address. A switch is a MOV CR3 followed by LOADS_PER_SWITCH loads: two of kernel pages
+ * (TLB hits after the fast path was emptied) and one of the private page (a walk after a
+ * flushing switch, a TLB hit after a no-flush PCID switch).
+ */
+const WARM_PAGES = 384;
+const SWITCHES = 20_000;
+const kernelSlot = 256;
+const privateVa = 0x1000_0000;
+/** First address of PML4 slot kernelSlot + 1 (each slot covers 2^39 bytes). */
+const switchKernelBase = 0x8000_0000_0000 + 2 ** 39;
+function switchRig(cr4: number): { mmu: Mmu; roots: number[] } {
+  const a = new AddressSpace(memory, frames);
+  const b = new AddressSpace(memory, frames);
+  a.preallocateRoot(kernelSlot + 1, 1);
+  const kernelPa = frames.allocContiguous(16);
+  for (let p = 0; p < WARM_PAGES; p++) {
+    a.map(switchKernelBase + p * PAGE_SIZE, kernelPa + (p % 16) * PAGE_SIZE, PAGE_SIZE, {
+      writable: true,
+      global: true,
+    });
+  }
+  b.shareRootEntries(a, kernelSlot + 1, 1);
+  a.map(privateVa, frames.alloc(), PAGE_SIZE, { writable: true });
+  b.map(privateVa, frames.alloc(), PAGE_SIZE, { writable: true });
+  const m = new Mmu(memory);
+  m.writeCr4(cr4);
+  m.writeCr3(a.root);
+  for (let p = 0; p < WARM_PAGES; p++) m.load32(switchKernelBase + p * PAGE_SIZE);
+  return { mmu: m, roots: [a.root, b.root] };
+}
+const flushRig = switchRig(CR4_PAE | CR4_PGE);
+const pcidRig = switchRig(CR4_PAE | CR4_PGE | CR4_PCIDE);
+
+function cr3FlushSwitchLoop(): void {
+  const m = flushRig.mmu;
+  const roots = flushRig.roots;
+  let s = 0;
+  for (let i = 0; i < SWITCHES; i++) {
+    m.writeCr3(roots[i & 1]);
+    s += m.load32(switchKernelBase + ((i * 7) % WARM_PAGES) * PAGE_SIZE);
+    s += m.load32(switchKernelBase + ((i * 13 + 5) % WARM_PAGES) * PAGE_SIZE + 64);
+    s += m.load32(privateVa + ((i * 4) & 0xfff));
+  }
+  sink += s;
+}
+
+function pcidNoFlushSwitchLoop(): void {
+  const m = pcidRig.mmu;
+  const roots = pcidRig.roots;
+  let s = 0;
+  for (let i = 0; i < SWITCHES; i++) {
+    const k = i & 1;
+    m.writeCr3(roots[k] | (k + 1), true);
+    s += m.load32(switchKernelBase + ((i * 7) % WARM_PAGES) * PAGE_SIZE);
+    s += m.load32(switchKernelBase + ((i * 13 + 5) % WARM_PAGES) * PAGE_SIZE + 64);
+    s += m.load32(privateVa + ((i * 4) & 0xfff));
+  }
+  sink += s;
+}
+
 async function main(): Promise<void> {
   const bench = new Bench({ time: 1500, warmupTime: 300 });
   bench
@@ -137,6 +210,8 @@ async function main(): Promise<void> {
     .add("Mmu.load32, TLB miss", tlbMissLoop)
     .add("CPL 3 -> 0 -> 3 round trip", cplRoundTripLoop)
     .add("walk after flush", walkLoop)
+    .add("MOV CR3 flushing switch + 3 loads", cr3FlushSwitchLoop)
+    .add("MOV CR3 PCID no-flush switch + 3 loads", pcidNoFlushSwitchLoop)
     .add("map+unmap 4 KiB", mapUnmapLoop);
   await bench.run();
   const perSec = (name: string, ops: number): number => {
@@ -155,6 +230,8 @@ async function main(): Promise<void> {
     tlbHitVsRawRatio: Number((rawRate / hitRate).toFixed(2)),
     cplRoundTripsPerSec: Math.round(perSec("CPL 3 -> 0 -> 3 round trip", ROUND_TRIPS)),
     walksPerSec: Math.round(perSec("walk after flush", WALKS)),
+    cr3FlushSwitchesPerSec: Math.round(perSec("MOV CR3 flushing switch + 3 loads", SWITCHES)),
+    pcidNoFlushSwitchesPerSec: Math.round(perSec("MOV CR3 PCID no-flush switch + 3 loads", SWITCHES)),
     map4kPlusUnmapPerSec: Math.round(perSec("map+unmap 4 KiB", MAP_PAGES)),
     loadsPerIteration: LOADS_PER_ITERATION,
     node: process.version,
