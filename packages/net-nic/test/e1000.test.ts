@@ -751,7 +751,10 @@ describe("TX FIFO back-pressure", () => {
         const got: number[] = [];
         const sink = {
           canReceive: () => true,
-          receive: (f: Uint8Array) => (got.push((f[14] << 8) | f[15]), true),
+          receive: (f: Uint8Array) => {
+            got.push((f[14] << 8) | f[15]);
+            return true;
+          },
           linkStatusChanged: () => {},
           attachBackend: () => {},
         };
