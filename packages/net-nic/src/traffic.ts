@@ -11,15 +11,16 @@ import { wireTimeNs } from "./link.js";
 import type { NetBackend, NetClient } from "./net.js";
 import {
   buildUdpFrame,
+  checksumAdd,
+  finishChecksum,
+  IPPROTO_UDP,
   IPV4_HEADER_LEN,
   IPV4_OFFSET,
-  internetChecksum,
   parseIpv4,
   parseMac,
   UDP_HEADER_LEN,
   UDP_OFFSET,
   UDP_PAYLOAD_OFFSET,
-  udpChecksum,
   udpChecksumsOk,
   udpHeaderOffset,
 } from "./packet.js";
@@ -74,6 +75,8 @@ export class TrafficGenerator implements NetClient {
   private backend: NetBackend | null = null;
   private readonly scheduler: Scheduler;
   private readonly frame: Uint8Array;
+  private readonly ipBaseSum: number;
+  private readonly udpBaseSum: number;
   private readonly intervalNs: number;
   private readonly srcIp: number;
   private readonly dstIp: number;
@@ -113,6 +116,19 @@ export class TrafficGenerator implements NetClient {
       dstPort: o.dstPort ?? 9,
       payload: new Uint8Array(frameLen - UDP_PAYLOAD_OFFSET),
     });
+    // Checksum sums of the template with the per-frame fields (IP id, sequence, time) and the
+    // checksum fields zero; buildUdpFrame left the payload zero.
+    const f = this.frame;
+    f[IPV4_OFFSET + 10] = 0;
+    f[IPV4_OFFSET + 11] = 0;
+    this.ipBaseSum = checksumAdd(f, IPV4_OFFSET, IPV4_HEADER_LEN);
+    f[UDP_OFFSET + 6] = 0;
+    f[UDP_OFFSET + 7] = 0;
+    const udpLen = f.length - UDP_OFFSET;
+    const s = this.srcIp;
+    const d = this.dstIp;
+    const pseudo = (s >>> 16) + (s & 0xffff) + (d >>> 16) + (d & 0xffff) + IPPROTO_UDP + udpLen;
+    this.udpBaseSum = checksumAdd(f, UDP_OFFSET, udpLen, pseudo);
     this.intervalNs =
       o.ratePps !== undefined ? NS_PER_SECOND / o.ratePps : wireTimeNs(frameLen, o.bitsPerSecond ?? SPEED_1G);
     this.tick = () => this.sendNext();
@@ -164,20 +180,26 @@ export class TrafficGenerator implements NetClient {
       f[p + 4 + i] = (hi >>> (24 - 8 * i)) & 0xff;
       f[p + 8 + i] = (lo >>> (24 - 8 * i)) & 0xff;
     }
-    // IP identification = low 16 bits of the sequence number; refresh both checksums.
-    f[IPV4_OFFSET + 4] = (seq >>> 8) & 0xff;
-    f[IPV4_OFFSET + 5] = seq & 0xff;
-    f[IPV4_OFFSET + 10] = 0;
-    f[IPV4_OFFSET + 11] = 0;
-    const ipc = internetChecksum(f, IPV4_OFFSET, IPV4_HEADER_LEN);
+    // IP identification = low 16 bits of the sequence number. Both checksums are the template's
+    // sums (taken with these fields zero) plus the changed 16-bit words (RFC 1071's sum is
+    // order-independent), so a frame costs the same whatever its payload size.
+    const id = seq & 0xffff;
+    f[IPV4_OFFSET + 4] = id >>> 8;
+    f[IPV4_OFFSET + 5] = id & 0xff;
+    const ipc = finishChecksum(this.ipBaseSum + id);
     f[IPV4_OFFSET + 10] = ipc >>> 8;
     f[IPV4_OFFSET + 11] = ipc & 0xff;
-    f[UDP_OFFSET + 6] = 0;
-    f[UDP_OFFSET + 7] = 0;
-    const udpLen = f.length - UDP_OFFSET;
-    const uc = udpChecksum(f, this.srcIp, this.dstIp, UDP_OFFSET, udpLen);
-    f[UDP_OFFSET + 6] = uc >>> 8;
-    f[UDP_OFFSET + 7] = uc & 0xff;
+    const udpSum =
+      this.udpBaseSum +
+      (seq >>> 16) +
+      (seq & 0xffff) +
+      (hi >>> 16) +
+      (hi & 0xffff) +
+      (lo >>> 16) +
+      (lo & 0xffff);
+    const uc = finishChecksum(udpSum);
+    f[UDP_OFFSET + 6] = uc === 0 ? 0xff : uc >>> 8; // a computed 0 is sent as 0xFFFF (RFC 768)
+    f[UDP_OFFSET + 7] = uc === 0 ? 0xff : uc & 0xff;
     this.sent++;
     this.backend?.send(f, f.length);
     if (this.sent < this.count) {

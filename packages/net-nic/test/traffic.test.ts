@@ -1,5 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { Link, parseUdp, type Scheduler, Sink, TrafficGenerator } from "../src/index.js";
+import {
+  IPV4_HEADER_LEN,
+  IPV4_OFFSET,
+  internetChecksum,
+  Link,
+  parseUdp,
+  type Scheduler,
+  Sink,
+  TrafficGenerator,
+  UDP_OFFSET,
+  udpChecksum,
+} from "../src/index.js";
 import { TestScheduler } from "./harness.js";
 
 describe("TrafficGenerator -> Sink", () => {
@@ -82,6 +93,37 @@ describe("TrafficGenerator -> Sink", () => {
       expect(sent[k].at).toBeLessThan(k * 1000 + CHUNK);
     }
     expect(gen.active).toBe(false);
+  });
+  it("incremental checksums equal full recomputation, past the 16-bit IP id wrap and at 1518 bytes", () => {
+    for (const [frameSize, count] of [
+      [64, 70_000],
+      [1518, 300],
+    ]) {
+      const s = new TestScheduler();
+      const gen = new TrafficGenerator({ scheduler: s, frameSize, count, srcIp: "192.168.7.9" });
+      let bad = 0;
+      let n = 0;
+      gen.attachBackend({
+        send: (f, l) => {
+          n++;
+          const ipc = (f[IPV4_OFFSET + 10] << 8) | f[IPV4_OFFSET + 11];
+          const uc = (f[UDP_OFFSET + 6] << 8) | f[UDP_OFFSET + 7];
+          const g = f.slice(0, l);
+          g[IPV4_OFFSET + 10] = 0;
+          g[IPV4_OFFSET + 11] = 0;
+          g[UDP_OFFSET + 6] = 0;
+          g[UDP_OFFSET + 7] = 0;
+          const src = (g[26] << 24) | (g[27] << 16) | (g[28] << 8) | g[29];
+          const dst = (g[30] << 24) | (g[31] << 16) | (g[32] << 8) | g[33];
+          if (ipc !== internetChecksum(g, IPV4_OFFSET, IPV4_HEADER_LEN)) bad++;
+          if (uc !== udpChecksum(g, src >>> 0, dst >>> 0, UDP_OFFSET, l - UDP_OFFSET)) bad++;
+        },
+      });
+      gen.start();
+      s.runAll(count + 10);
+      expect(n).toBe(count);
+      expect(bad).toBe(0);
+    }
   });
   it("validates options", () => {
     const s = new TestScheduler();
