@@ -360,13 +360,12 @@ describe("user processes", () => {
   });
 
   it("a sender blocks while the device queue is stopped, then completes with nothing dropped", () => {
-    // net-nic hands frames to an unbounded wire FIFO, so the e1000 ring rarely fills by itself:
-    // stop the queue as the driver's netif_stop_queue would (its TX clean-up or a timer wakes it).
+    // 1472-byte datagrams at CPU speed outrun the 1 Gbit/s wire: the card's 16 KiB TX FIFO and
+    // the 256-descriptor ring fill, the driver stops its queue, and the sender must sleep.
     const env = setup({ peer: "sink", ifup: true });
     const dev = env.kernel.net.byName("eth0")!;
     const N = 600;
     let sent = 0;
-    let stopped = false;
     const proc = env.sched.spawn({
       name: "blast",
       step(p) {
@@ -378,13 +377,6 @@ describe("user processes", () => {
         if (sent === N) {
           p.syscall(abi.SYS_exit, 0);
           return;
-        }
-        if (sent === 100 && !p.inKernel && !stopped) {
-          // kernel-side actions run from events (user code at CPL 3 cannot touch the netdev)
-          stopped = true;
-          const now = env.kernel.nowNs;
-          env.machine.events.schedule(now, () => env.kernel.net.stopQueue(dev.ptr));
-          env.machine.events.schedule(now + 1e6, () => env.kernel.net.wakeQueue(dev.ptr));
         }
         if (!p.inKernel)
           for (let i = 0; i < 4; i++) p.store8(p.dataBase + 64 + i, (sent >>> (24 - 8 * i)) & 0xff);
@@ -402,8 +394,8 @@ describe("user processes", () => {
     expect(proc.exitCode).toBe(0);
     expect(env.kernel.nowNs).toBeGreaterThan(t0);
     env.machine.run({ until: () => env.machine.link.statsAtoB.frames >= N, untilNs: env.kernel.nowNs + 1e9 });
-    expect(env.stack.counters.udpSndBlocked).toBe(1);
-    expect(proc.stats.sleeps).toBe(1);
+    expect(env.stack.counters.udpSndBlocked).toBeGreaterThanOrEqual(1);
+    expect(proc.stats.sleeps).toBe(env.stack.counters.udpSndBlocked); // every block is one sleep
     expect(dev.counters.txQueued).toBe(0); // nothing waited in the qdisc: the sender waited instead
     expect(env.kernel.net.byName("eth0")!.counters.txDropped).toBe(0);
     const s = env.machine.sink!.stats();
