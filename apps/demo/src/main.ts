@@ -4,9 +4,14 @@
  */
 import { benchCommand } from "./commands/bench.js";
 import { pagingCommand } from "./commands/paging.js";
+import { tourCommand } from "./commands/tour.js";
 
 /** Command table: name -> [one-line description, handler(arguments after the name) returning the exit code]. */
 export const COMMANDS: Record<string, [string, (args: string[]) => number]> = {
+  tour: [
+    "the core experiment: paging, native vs isolated on one workload, a flipped driver pointer",
+    tourCommand,
+  ],
   paging: [
     "address space with kernel and driver regions, accesses at CPL 0 and 3, #PF codes, TLB stats",
     pagingCommand,
@@ -20,12 +25,12 @@ export const COMMANDS: Record<string, [string, (args: string[]) => number]> = {
 /** Usage text listing every command. */
 export function usage(): string {
   const lines = Object.entries(COMMANDS).map(([name, [desc]]) => `  ${name.padEnd(10)} ${desc}`);
-  return `usage: bun src/main.ts [command] [arguments]\n\ncommands (default: paging):\n${lines.join("\n")}`;
+  return `usage: bun src/main.ts [command] [arguments]\n\ncommands (default: tour):\n${lines.join("\n")}`;
 }
 
-/** Runs the command named in `argv` (default "paging"); returns the exit code. */
+/** Runs the command named in `argv` (default "tour"); returns the exit code. */
 export function main(argv: string[]): number {
-  const name = argv[0] ?? "paging";
+  const name = argv[0] ?? "tour";
   const entry = COMMANDS[name];
   if (entry === undefined) {
     console.error(`unknown command: ${name}\n${usage()}`);
