@@ -1,6 +1,9 @@
 /**
- * Physical frame allocator (a bitmap over 4 KiB frames, like xv6's kalloc but with
- * contiguous runs and precise misuse errors).
+ * Physical frame allocator (a state byte per 4 KiB frame, like xv6's kalloc but with
+ * contiguous runs and precise misuse errors). `alloc` finds the next free frame through a
+ * two-level bitmap of free frames (a bit per frame, and a bit per 32-frame word that has a free
+ * frame), so it skips 1024 used frames per summary word it reads instead of scanning them
+ * one by one (at most 64 words for 256 MiB of frames all in use).
  */
 import { formatPhysical, PAGE_SIZE } from "./layout.js";
 import type { PhysicalMemory } from "./memory.js";
@@ -25,9 +28,20 @@ const NEVER_ALLOCATED = 0;
 const IN_USE = 1;
 const FREED = 2;
 
+/** Frames per bitmap word (a Uint32Array element). */
+const WORD_BITS = 32;
+const WORD_SHIFT = 5;
+const BIT_MASK = 31;
+
+/** Index of the lowest set bit of a non-zero 32-bit value. */
+function lowestBit(x: number): number {
+  return 31 - Math.clz32(x & -x);
+}
+
 /**
  * Hands out 4 KiB physical frames of `memory` in [base, limit), zeroed on allocation.
- * Allocation is lowest-address-first from a rolling cursor, so runs are deterministic.
+ * Allocation is lowest-address-first from a rolling cursor, so runs are deterministic;
+ * `alloc` and `free` touch a few bitmap words (see the module comment), not every used frame.
  */
 export class FrameAllocator {
   /** The memory the frames belong to. */
@@ -39,6 +53,10 @@ export class FrameAllocator {
   /** Number of managed frames. */
   readonly totalFrames: number;
   private readonly state: Uint8Array;
+  /** Bit i set: frame i is not in use (state NEVER_ALLOCATED or FREED). */
+  private readonly freeBits: Uint32Array;
+  /** Bit w set: freeBits[w] is not 0. */
+  private readonly freeWords: Uint32Array;
   private used = 0;
   private cursor = 0;
 
@@ -69,6 +87,10 @@ export class FrameAllocator {
     this.limit = limit;
     this.totalFrames = (limit - base) / PAGE_SIZE;
     this.state = new Uint8Array(this.totalFrames);
+    const words = Math.ceil(this.totalFrames / WORD_BITS);
+    this.freeBits = new Uint32Array(words);
+    this.freeWords = new Uint32Array(Math.ceil(words / WORD_BITS));
+    this.markFree(0, this.totalFrames);
   }
 
   /** Frames currently handed out. */
@@ -81,21 +103,65 @@ export class FrameAllocator {
     return this.totalFrames - this.used;
   }
 
-  /** Returns the physical address of a zeroed 4 KiB frame. Throws OutOfFramesError when none is free. */
+  /**
+   * Returns the physical address of a zeroed 4 KiB frame: the first frame not in use at or
+   * after the one following the last frame `alloc` handed out, wrapping to the start.
+   * Throws OutOfFramesError when none is free.
+   */
   alloc(): number {
     const n = this.totalFrames;
     if (this.used === n) throw new OutOfFramesError(`out of frames: all ${n} frames are in use`);
-    let i = this.cursor;
-    while (this.state[i] === IN_USE) {
-      i++;
-      if (i === n) i = 0;
-    }
+    let i = this.nextFree(this.cursor);
+    if (i < 0) i = this.nextFree(0);
     this.state[i] = IN_USE;
+    this.markUsed(i, i + 1);
     this.used++;
     this.cursor = i + 1 === n ? 0 : i + 1;
     const pa = this.base + i * PAGE_SIZE;
     this.memory.u8.fill(0, pa, pa + PAGE_SIZE);
     return pa;
+  }
+
+  /** Index of the first frame not in use at or after `from`, or -1 if there is none. */
+  private nextFree(from: number): number {
+    const bits = this.freeBits;
+    let w = from >>> WORD_SHIFT;
+    if (w >= bits.length) return -1;
+    const here = bits[w] & (0xffffffff << (from & BIT_MASK));
+    if (here !== 0) return (w << WORD_SHIFT) + lowestBit(here);
+    // The next word with a free frame, through the summary.
+    w++;
+    const words = this.freeWords;
+    let s = w >>> WORD_SHIFT;
+    if (s >= words.length) return -1;
+    let summary = words[s] & (0xffffffff << (w & BIT_MASK));
+    while (summary === 0) {
+      s++;
+      if (s === words.length) return -1;
+      summary = words[s];
+    }
+    w = (s << WORD_SHIFT) + lowestBit(summary);
+    return (w << WORD_SHIFT) + lowestBit(bits[w]);
+  }
+
+  /** Clears the free bits of frames [from, to). */
+  private markUsed(from: number, to: number): void {
+    const bits = this.freeBits;
+    for (let i = from; i < to; i++) {
+      const w = i >>> WORD_SHIFT;
+      bits[w] &= ~(1 << (i & BIT_MASK));
+      if (bits[w] === 0) this.freeWords[w >>> WORD_SHIFT] &= ~(1 << (w & BIT_MASK));
+    }
+  }
+
+  /** Sets the free bits of frames [from, to). */
+  private markFree(from: number, to: number): void {
+    const bits = this.freeBits;
+    for (let i = from; i < to; i++) {
+      const w = i >>> WORD_SHIFT;
+      bits[w] |= 1 << (i & BIT_MASK);
+      this.freeWords[w >>> WORD_SHIFT] |= 1 << (w & BIT_MASK);
+    }
   }
 
   /**
@@ -116,6 +182,7 @@ export class FrameAllocator {
       while (j < count && this.state[i + j] !== IN_USE) j++;
       if (j === count) {
         this.state.fill(IN_USE, i, i + count);
+        this.markUsed(i, i + count);
         this.used += count;
         const pa = this.base + i * PAGE_SIZE;
         this.memory.u8.fill(0, pa, pa + count * PAGE_SIZE);
@@ -134,6 +201,7 @@ export class FrameAllocator {
   free(pa: number): void {
     const i = this.indexOf(pa);
     this.release(i, pa);
+    this.markFree(i, i + 1);
     this.used--;
   }
 
@@ -155,6 +223,7 @@ export class FrameAllocator {
       if (this.state[first + k] !== IN_USE) this.release(first + k, pa + k * PAGE_SIZE);
     }
     this.state.fill(FREED, first, first + count);
+    this.markFree(first, first + count);
     this.used -= count;
   }
 

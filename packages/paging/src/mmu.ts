@@ -454,7 +454,7 @@ export class Mmu implements TlbListener, FastHitSource {
       throw new GeneralProtection("MOV to CR3 with bit 63 (no-flush) set while CR4.PCIDE=0");
     this._cr3 = value;
     this.pcid = pcide ? value & CR3_PCID_MASK : 0;
-    if (!noFlush) this.tlb.flushPcid(this.pcid, { keepGlobal: true });
+    if (!noFlush) this.tlb.flushPcidEntries(this.pcid, true);
     this.tlbInvalidated();
   }
 
@@ -482,9 +482,9 @@ export class Mmu implements TlbListener, FastHitSource {
     const changed = old ^ value;
     this._cr4 = value;
     if ((changed & CR4_PGE) !== 0 || ((old & CR4_PCIDE) !== 0 && !pcideOn)) {
-      this.tlb.flushAll({ keepGlobal: false });
+      this.tlb.flushAllEntries(false);
     } else if ((value & CR4_SMEP) !== 0 && (old & CR4_SMEP) === 0) {
-      this.tlb.flushPcid(this.pcid, { keepGlobal: false });
+      this.tlb.flushPcidEntries(this.pcid, false);
     }
     this.pcid = pcideOn ? this._cr3 & CR3_PCID_MASK : 0;
     this.tlbInvalidated();
@@ -500,7 +500,7 @@ export class Mmu implements TlbListener, FastHitSource {
       throw new GeneralProtection(`EFER value ${hex(value)} sets reserved bits`);
     if ((value & EFER_LME) === 0) throw new GeneralProtection("EFER.LME cleared while paging is on");
     const next = (value & ~EFER_LMA) | (this._efer & EFER_LMA);
-    if (((next ^ this._efer) & EFER_NXE) !== 0) this.tlb.flushAll({ keepGlobal: false });
+    if (((next ^ this._efer) & EFER_NXE) !== 0) this.tlb.flushAllEntries(false);
     this._efer = next;
     this.tlbInvalidated();
   }
@@ -528,8 +528,8 @@ export class Mmu implements TlbListener, FastHitSource {
     if (type === 0) {
       this.checkCanonical(va);
       this.tlb.invalidatePageNonGlobal(va, pcid);
-    } else if (type === 1) this.tlb.flushPcid(pcid, { keepGlobal: true });
-    else this.tlb.flushAll({ keepGlobal: type === 3 });
+    } else if (type === 1) this.tlb.flushPcidEntries(pcid, true);
+    else this.tlb.flushAllEntries(type === 3);
   }
 
   private checkCanonical(va: number): void {

@@ -3,6 +3,17 @@
  * entries keyed by (PCID, virtual page number, page size) with a global flag and the combined
  * rights of the walk (hardware.md 1.7 "Modelling suggestion"). Paging-structure caches are
  * not modelled: every miss walks the tables in memory, which the SDM permits.
+ *
+ * Flushes are O(1) in host time (hardware.md 1.7 says what each one invalidates; this says how
+ * it is done). Every entry records the flush epoch it was filled in; a flush only advances the
+ * epoch and records it as the threshold of what it invalidates: everything, every non-global
+ * entry, one PCID's entries, or one PCID's non-global entries (`FlushEpochs`). An entry is
+ * present only while its epoch is at or above every threshold that applies to it, so an entry
+ * filled before a flush never matches after it, and its slot counts as free when the next fill
+ * picks a victim. Which entries are present, which slot each fill takes and the LRU order are
+ * therefore exactly those of eagerly clearing the flushed entries. INVLPG and INVPCID type 0
+ * clear their few entries directly. Epochs are doubles, exact up to 2^53 flushes (about 2800
+ * years at 10^8 flushes a second), so they never wrap.
  */
 import {
   formatLinear,
@@ -79,6 +90,33 @@ export interface FastHitSource {
 
 const SIZES: readonly PageSize[] = [PAGE_SIZE, LARGE_PAGE_SIZE, HUGE_PAGE_SIZE];
 
+/** PCIDs are 12 bits (hardware.md 1.6: CR3[11:0] with CR4.PCIDE=1). */
+const PCID_COUNT = 4096;
+/** Slots of `FlushEpochs.scalar`: the current epoch, */
+const EPOCH_NOW = 0;
+/** ... the epoch of the last flush of every entry (global ones too), */
+const EPOCH_ALL = 1;
+/** ... and of the last flush of every non-global entry. */
+const EPOCH_NON_GLOBAL = 2;
+
+/**
+ * Flush thresholds shared by both levels of one Tlb (module comment). Doubles in typed arrays,
+ * so no field ever changes representation.
+ */
+class FlushEpochs {
+  /** [EPOCH_NOW, EPOCH_ALL, EPOCH_NON_GLOBAL]. */
+  readonly scalar = new Float64Array(3);
+  /** Per PCID: epoch of its last flush including its global entries. */
+  readonly pcidAll = new Float64Array(PCID_COUNT);
+  /** Per PCID: epoch of its last flush of non-global entries. */
+  readonly pcidNonGlobal = new Float64Array(PCID_COUNT);
+
+  /** Starts a new epoch and returns it: entries filled before it are older than it. */
+  advance(): number {
+    return ++this.scalar[EPOCH_NOW];
+  }
+}
+
 /** One set-associative array of entries (struct of arrays). */
 class TlbArray {
   readonly sets: number;
@@ -92,8 +130,11 @@ class TlbArray {
   readonly perms: Uint8Array;
   readonly memType: Uint8Array;
   readonly stamp: Float64Array;
+  /** Flush epoch in which the entry was filled (FlushEpochs.scalar[EPOCH_NOW] then). */
+  readonly epoch: Float64Array;
+  private readonly epochs: FlushEpochs;
 
-  constructor(cfg: TlbLevelConfig, name: string) {
+  constructor(cfg: TlbLevelConfig, name: string, epochs: FlushEpochs) {
     const { entries, ways } = cfg;
     if (
       !Number.isInteger(entries) ||
@@ -117,38 +158,55 @@ class TlbArray {
     this.perms = new Uint8Array(entries);
     this.memType = new Uint8Array(entries);
     this.stamp = new Float64Array(entries);
+    this.epoch = new Float64Array(entries);
+    this.epochs = epochs;
+  }
+
+  /** True when slot k holds an entry that no flush since its fill has invalidated. */
+  present(k: number): boolean {
+    if (this.valid[k] !== 1) return false;
+    const e = this.epoch[k];
+    const p = this.pcid[k];
+    const ep = this.epochs;
+    if (e < ep.scalar[EPOCH_ALL] || e < ep.pcidAll[p]) return false;
+    return this.global[k] === 1 || (e >= ep.scalar[EPOCH_NON_GLOBAL] && e >= ep.pcidNonGlobal[p]);
   }
 
   /** Slot of the entry translating `va` for `pcid` (or global), or -1. */
   find(va: number, pcid: number): number {
+    const ep = this.epochs;
+    const all = ep.scalar[EPOCH_ALL];
+    // A non-global entry of `pcid` is present from this epoch on; a global one from
+    // max(all, pcidAll[its PCID]).
+    const own = Math.max(all, ep.scalar[EPOCH_NON_GLOBAL], ep.pcidAll[pcid], ep.pcidNonGlobal[pcid]);
     for (let s = 0; s < 3; s++) {
       const size = SIZES[s];
       const page = va - (va % size);
       const first = ((page / size) % this.sets) * this.ways;
       for (let k = first; k < first + this.ways; k++) {
-        if (
-          this.valid[k] === 1 &&
-          this.page[k] === page &&
-          this.size[k] === size &&
-          (this.pcid[k] === pcid || this.global[k] === 1)
-        ) {
-          return k;
-        }
+        if (this.valid[k] !== 1 || this.page[k] !== page || this.size[k] !== size) continue;
+        const e = this.epoch[k];
+        if (this.global[k] === 1) {
+          if (e >= all && e >= ep.pcidAll[this.pcid[k]]) return k;
+        } else if (this.pcid[k] === pcid && e >= own) return k;
       }
     }
     return -1;
   }
 
-  /** Slot to fill for (pcid, page, size): an existing entry for it, a free way, or the LRU way. */
+  /**
+   * Slot to fill for (pcid, page, size): a present entry for it, a free way (never filled,
+   * invalidated or flushed), or the LRU way.
+   */
   victim(page: number, size: number, pcid: number): number {
     const first = ((page / size) % this.sets) * this.ways;
     let best = first;
     for (let k = first; k < first + this.ways; k++) {
-      if (this.valid[k] === 1 && this.page[k] === page && this.size[k] === size && this.pcid[k] === pcid)
+      if (this.page[k] === page && this.size[k] === size && this.pcid[k] === pcid && this.present(k))
         return k;
     }
     for (let k = first; k < first + this.ways; k++) {
-      if (this.valid[k] === 0) return k;
+      if (!this.present(k)) return k;
       if (this.stamp[k] < this.stamp[best]) best = k;
     }
     return best;
@@ -167,13 +225,11 @@ class TlbArray {
     }
   }
 
-  /** Drops entries of `pcid` (or all PCIDs when pcid < 0), keeping global ones if asked. */
-  drop(pcid: number, keepGlobal: boolean): void {
-    for (let k = 0; k < this.valid.length; k++) {
-      if (this.valid[k] !== 1) continue;
-      if (keepGlobal && this.global[k] === 1) continue;
-      if (pcid < 0 || this.pcid[k] === pcid) this.valid[k] = 0;
-    }
+  /** Number of present entries (a scan: for reports and tests, not hot paths). */
+  count(): number {
+    let n = 0;
+    for (let k = 0; k < this.valid.length; k++) if (this.present(k)) n++;
+    return n;
   }
 
   entry(k: number): TlbEntry {
@@ -205,6 +261,9 @@ function checkPcid(pcid: number, op: string): void {
 export class Tlb {
   private readonly l1: TlbArray;
   private readonly l2: TlbArray | null;
+  private readonly epochs = new FlushEpochs();
+  /** The object `stats` returns, refreshed on each read (no allocation per read). */
+  private readonly statsView: TlbStats = { hits: 0, misses: 0, walks: 0, flushes: 0, invalidations: 0 };
   private clock = 0;
   private hitCount = 0;
   private missCount = 0;
@@ -224,21 +283,24 @@ export class Tlb {
 
   /** Builds an empty TLB. Throws RangeError for a malformed level configuration. */
   constructor(options: TlbOptions = {}) {
-    this.l1 = new TlbArray(options.l1 ?? DEFAULT_L1_TLB, "L1");
+    this.l1 = new TlbArray(options.l1 ?? DEFAULT_L1_TLB, "L1", this.epochs);
     const l2 = options.stlb === undefined ? DEFAULT_STLB : options.stlb;
-    this.l2 = l2 === null ? null : new TlbArray(l2, "STLB");
+    this.l2 = l2 === null ? null : new TlbArray(l2, "STLB", this.epochs);
   }
 
-  /** Counters since construction or the last `resetStats()` (a fresh object each call). */
+  /**
+   * Counters since construction or the last `resetStats()`. Returns the SAME object on every
+   * read, its fields refreshed by the read (callers read it per packet; nothing is allocated).
+   * Copy it (`{ ...tlb.stats }`) to keep a snapshot. Never throws.
+   */
   get stats(): TlbStats {
-    const fast = this.fastHitSource === null ? 0 : this.fastHitSource.fastPathHits();
-    return {
-      hits: this.hitCount + fast,
-      misses: this.missCount,
-      walks: this.walkCount,
-      flushes: this.flushCount,
-      invalidations: this.invalidationCount,
-    };
+    const s = this.statsView;
+    s.hits = this.hitCount + (this.fastHitSource === null ? 0 : this.fastHitSource.fastPathHits());
+    s.misses = this.missCount;
+    s.walks = this.walkCount;
+    s.flushes = this.flushCount;
+    s.invalidations = this.invalidationCount;
+    return s;
   }
 
   /** Zeroes every counter. */
@@ -299,6 +361,7 @@ export class Tlb {
     to.global[j] = from.global[k];
     to.perms[j] = from.perms[k];
     to.memType[j] = from.memType[k];
+    to.epoch[j] = from.epoch[k];
     to.stamp[j] = ++this.clock;
   }
 
@@ -344,6 +407,7 @@ export class Tlb {
     a.global[k] = global ? 1 : 0;
     a.perms[k] = perms;
     a.memType[k] = memoryType;
+    a.epoch[k] = this.epochs.scalar[EPOCH_NOW];
     a.stamp[k] = ++this.clock;
   }
 
@@ -357,10 +421,9 @@ export class Tlb {
     return k >= 0 ? this.l2.entry(k) : undefined;
   }
 
-  /** Number of valid entries in the L1 and the STLB. */
+  /** Number of present entries (not invalidated or flushed) in the L1 and the STLB; scans both. */
   get occupancy(): { l1: number; stlb: number } {
-    const count = (a: TlbArray | null) => (a === null ? 0 : a.valid.reduce((n, v) => n + v, 0));
-    return { l1: count(this.l1), stlb: count(this.l2) };
+    return { l1: this.l1.count(), stlb: this.l2 === null ? 0 : this.l2.count() };
   }
 
   /**
@@ -396,24 +459,40 @@ export class Tlb {
   }
 
   /**
-   * Drops every entry of `pcid`; global entries survive when `keepGlobal` (default false).
+   * Drops every entry of `pcid` (entries cached under that PCID, global ones included);
+   * global entries survive when `keepGlobal` (default false). O(1): see the module comment.
    * Throws RangeError for a bad PCID.
    */
   flushPcid(pcid: number, options: { keepGlobal?: boolean } = {}): void {
+    this.flushPcidEntries(pcid, Boolean(options.keepGlobal));
+  }
+
+  /**
+   * `flushPcid(pcid, { keepGlobal })` without the options object (what MOV CR3 and INVPCID use).
+   * Same effect, counting and errors as flushPcid.
+   */
+  flushPcidEntries(pcid: number, keepGlobal: boolean): void {
     checkPcid(pcid, "Tlb.flushPcid");
     this.flushCount++;
-    const keep = options.keepGlobal ?? false;
-    this.l1.drop(pcid, keep);
-    this.l2?.drop(pcid, keep);
+    const e = this.epochs.advance();
+    if (keepGlobal) this.epochs.pcidNonGlobal[pcid] = e;
+    else this.epochs.pcidAll[pcid] = e;
     this.listener?.tlbInvalidated();
   }
 
-  /** Drops every entry of every PCID; global entries survive when `keepGlobal` (default false). Never throws. */
+  /**
+   * Drops every entry of every PCID; global entries survive when `keepGlobal` (default false).
+   * O(1): see the module comment. Never throws.
+   */
   flushAll(options: { keepGlobal?: boolean } = {}): void {
+    this.flushAllEntries(Boolean(options.keepGlobal));
+  }
+
+  /** `flushAll({ keepGlobal })` without the options object. Same effect and counting; never throws. */
+  flushAllEntries(keepGlobal: boolean): void {
     this.flushCount++;
-    const keep = options.keepGlobal ?? false;
-    this.l1.drop(-1, keep);
-    this.l2?.drop(-1, keep);
+    const e = this.epochs.advance();
+    this.epochs.scalar[keepGlobal ? EPOCH_NON_GLOBAL : EPOCH_ALL] = e;
     this.listener?.tlbInvalidated();
   }
 }

@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   CR4_PAE,
@@ -5,7 +6,9 @@ import {
   CR4_PGE,
   CR4_SMEP,
   GeneralProtection,
+  LARGE_PAGE_SIZE,
   PAGE_SIZE,
+  type PageSize,
   TLB_WRITABLE,
   Tlb,
 } from "../src/index.js";
@@ -144,5 +147,290 @@ describe("invalidation rules of hardware.md 1.7", () => {
     m.mmu.tlb.flushAll();
     expect(m.mmu.tlb.stats).toEqual({ hits: 9, misses: 1, walks: 1, flushes: 1, invalidations: 1 });
     expect(m.mmu.accesses).toBe(10);
+  });
+});
+
+/**
+ * The TLB as it was before flushes became epoch thresholds: every flush clears the valid bit
+ * of each entry it invalidates, at once. Same geometry, victim choice and LRU clock as Tlb.
+ */
+class EagerTlb {
+  private readonly levels: EagerLevel[];
+  private clock = 0;
+  constructor(l1: [number, number], l2: [number, number]) {
+    this.levels = [new EagerLevel(...l1), new EagerLevel(...l2)];
+  }
+  find(va: number, pcid: number): number | undefined {
+    const [l1, l2] = this.levels;
+    let a = l1;
+    let k = l1.find(va, pcid);
+    if (k < 0) {
+      a = l2;
+      k = l2.find(va, pcid);
+      if (k >= 0) {
+        const j = l1.victim(l2.page[k], l2.size[k], l2.pcid[k]);
+        for (const key of ["valid", "pcid", "page", "size", "pa", "global"] as const) l1[key][j] = l2[key][k];
+        l1.stamp[j] = ++this.clock;
+        l2.stamp[k] = ++this.clock;
+        a = l1;
+        k = j;
+      }
+    }
+    if (k < 0) return undefined;
+    a.stamp[k] = ++this.clock;
+    return a.pa[k];
+  }
+  peek(va: number, pcid: number): number | undefined {
+    for (const a of this.levels) {
+      const k = a.find(va, pcid);
+      if (k >= 0) return a.pa[k];
+    }
+    return undefined;
+  }
+  insert(pcid: number, va: number, size: number, pa: number, global: boolean): void {
+    for (const a of this.levels) {
+      const k = a.victim(va, size, pcid);
+      Object.assign(a.valid, { [k]: 1 });
+      a.pcid[k] = pcid;
+      a.page[k] = va;
+      a.size[k] = size;
+      a.pa[k] = pa;
+      a.global[k] = global ? 1 : 0;
+      a.stamp[k] = ++this.clock;
+    }
+  }
+  /** Clears every valid entry `pred` selects (a flush or an invalidation). */
+  drop(pred: (a: EagerLevel, k: number) => boolean): void {
+    for (const a of this.levels)
+      for (let k = 0; k < a.valid.length; k++) if (a.valid[k] && pred(a, k)) a.valid[k] = 0;
+  }
+  occupancy(): { l1: number; stlb: number } {
+    const [l1, l2] = this.levels.map((a) => a.valid.reduce((n, v) => n + v, 0));
+    return { l1, stlb: l2 };
+  }
+}
+
+class EagerLevel {
+  readonly sets: number;
+  readonly valid: number[];
+  readonly pcid: number[];
+  readonly page: number[];
+  readonly size: number[];
+  readonly pa: number[];
+  readonly global: number[];
+  readonly stamp: number[];
+  constructor(
+    entries: number,
+    readonly ways: number,
+  ) {
+    this.sets = entries / ways;
+    const zeros = () => new Array<number>(entries).fill(0);
+    this.valid = zeros();
+    this.pcid = zeros();
+    this.page = zeros();
+    this.size = zeros();
+    this.pa = zeros();
+    this.global = zeros();
+    this.stamp = zeros();
+  }
+  private first(page: number, size: number): number {
+    return ((page / size) % this.sets) * this.ways;
+  }
+  find(va: number, pcid: number): number {
+    for (const size of [PAGE_SIZE, LARGE_PAGE_SIZE]) {
+      const page = va - (va % size);
+      const first = this.first(page, size);
+      for (let k = first; k < first + this.ways; k++) {
+        if (
+          this.valid[k] &&
+          this.page[k] === page &&
+          this.size[k] === size &&
+          (this.pcid[k] === pcid || this.global[k])
+        )
+          return k;
+      }
+    }
+    return -1;
+  }
+  victim(page: number, size: number, pcid: number): number {
+    const first = this.first(page, size);
+    for (let k = first; k < first + this.ways; k++)
+      if (this.valid[k] && this.page[k] === page && this.size[k] === size && this.pcid[k] === pcid) return k;
+    let best = first;
+    for (let k = first; k < first + this.ways; k++) {
+      if (!this.valid[k]) return k;
+      if (this.stamp[k] < this.stamp[best]) best = k;
+    }
+    return best;
+  }
+}
+
+describe("flushes by epoch (O(1) in host time) against eager clearing", () => {
+  /** 4 KiB pages 0..7 and two 2 MiB pages; PCIDs 0..2 (4095 too, the last one). */
+  const vaArb = fc.oneof(
+    { weight: 4, arbitrary: fc.nat(7).map((p) => p * PAGE_SIZE) },
+    { weight: 1, arbitrary: fc.nat(1).map((p) => LARGE_PAGE_SIZE * (4 + p)) },
+  );
+  const pcidArb = fc.constantFrom(0, 1, 2, 1, 4095);
+  const opArb = fc.oneof(
+    {
+      weight: 6,
+      arbitrary: fc.record({
+        t: fc.constant("insert" as const),
+        va: vaArb,
+        pcid: pcidArb,
+        global: fc.boolean(),
+        frame: fc.nat(7),
+      }),
+    },
+    { weight: 8, arbitrary: fc.record({ t: fc.constant("find" as const), va: vaArb, pcid: pcidArb }) },
+    { weight: 2, arbitrary: fc.record({ t: fc.constant("invlpg" as const), va: vaArb, pcid: pcidArb }) },
+    { weight: 1, arbitrary: fc.record({ t: fc.constant("invpcid0" as const), va: vaArb, pcid: pcidArb }) },
+    {
+      weight: 2,
+      arbitrary: fc.record({ t: fc.constant("flushPcid" as const), pcid: pcidArb, keepGlobal: fc.boolean() }),
+    },
+    { weight: 2, arbitrary: fc.record({ t: fc.constant("flushAll" as const), keepGlobal: fc.boolean() }) },
+  );
+
+  it("answers every lookup, fills the same slots and evicts the same entries as eager clearing (fast-check)", () => {
+    fc.assert(
+      fc.property(fc.array(opArb, { maxLength: 200 }), (ops) => {
+        const tlb = new Tlb({ l1: { entries: 4, ways: 2 }, stlb: { entries: 8, ways: 2 } });
+        const ref = new EagerTlb([4, 2], [8, 2]);
+        let flushes = 0;
+        let invalidations = 0;
+        for (const o of ops) {
+          if (o.t === "insert") {
+            const size: PageSize = o.va >= LARGE_PAGE_SIZE ? LARGE_PAGE_SIZE : PAGE_SIZE;
+            const pa = size * (o.frame + 1);
+            tlb.insert(o.pcid, o.va, size, pa, 0, o.global);
+            ref.insert(o.pcid, o.va, size, pa, o.global);
+          } else if (o.t === "find") {
+            const want = ref.find(o.va, o.pcid);
+            expect(tlb.find(o.va, o.pcid) ? tlb.hitPa : undefined).toBe(want);
+          } else if (o.t === "invlpg" || o.t === "invpcid0") {
+            const globalToo = o.t === "invlpg";
+            if (globalToo) tlb.invalidatePage(o.va, o.pcid);
+            else tlb.invalidatePageNonGlobal(o.va, o.pcid);
+            invalidations++;
+            ref.drop(
+              (a, k) =>
+                a.page[k] === o.va - (o.va % a.size[k]) && (a.global[k] ? globalToo : a.pcid[k] === o.pcid),
+            );
+          } else if (o.t === "flushPcid") {
+            tlb.flushPcid(o.pcid, { keepGlobal: o.keepGlobal });
+            flushes++;
+            ref.drop((a, k) => a.pcid[k] === o.pcid && !(o.keepGlobal && a.global[k]));
+          } else {
+            tlb.flushAll({ keepGlobal: o.keepGlobal });
+            flushes++;
+            ref.drop((a, k) => !(o.keepGlobal && a.global[k]));
+          }
+          expect(tlb.occupancy).toEqual(ref.occupancy());
+        }
+        for (const va of [0, 5 * PAGE_SIZE, 7 * PAGE_SIZE, 4 * LARGE_PAGE_SIZE, 5 * LARGE_PAGE_SIZE])
+          for (const pcid of [0, 1, 2, 4095]) expect(tlb.peek(va, pcid)?.pa).toBe(ref.peek(va, pcid));
+        expect(tlb.stats).toMatchObject({ flushes, invalidations });
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  /** Four cached entries, one per kind, each on its own page (same sets) and looked up under its own PCID. */
+  const KINDS = [
+    { pcid: 1, global: true },
+    { pcid: 2, global: true },
+    { pcid: 1, global: false },
+    { pcid: 2, global: false },
+  ];
+  const kindVa = (i: number) => PAGE_A + i * 2 ** 30;
+  const flushCases: [string, (t: Tlb) => void, boolean[]][] = [
+    [
+      "flushPcid(1, { keepGlobal: true })",
+      (t) => t.flushPcid(1, { keepGlobal: true }),
+      [true, true, false, true],
+    ],
+    ["flushPcid(1)", (t) => t.flushPcid(1), [false, true, false, true]],
+    ["flushAll({ keepGlobal: true })", (t) => t.flushAll({ keepGlobal: true }), [true, true, false, false]],
+    ["flushAll()", (t) => t.flushAll(), [false, false, false, false]],
+    ["flushPcid(3)", (t) => t.flushPcid(3), [true, true, true, true]],
+  ];
+  it.each(flushCases)(
+    "%s invalidates exactly the entries it should, and only those filled before it",
+    (_, flush, survives) => {
+      const tlb = new Tlb();
+      const fill = (pa: number) => {
+        for (const [i, k] of KINDS.entries()) tlb.insert(k.pcid, kindVa(i), PAGE_SIZE, pa, 0, k.global);
+      };
+      const present = () => KINDS.map((k, i) => tlb.peek(kindVa(i), k.pcid)?.pa);
+      fill(0x5000);
+      expect(present()).toEqual([0x5000, 0x5000, 0x5000, 0x5000]);
+      flush(tlb);
+      expect(present()).toEqual(survives.map((s) => (s ? 0x5000 : undefined)));
+      expect(KINDS.map((k, i) => tlb.find(kindVa(i), k.pcid))).toEqual(survives);
+      expect(tlb.occupancy.l1).toBe(survives.filter((s) => s).length);
+      // Entries filled after the flush are present at once; a refill replaces a survivor in place.
+      fill(0x6000);
+      expect(present()).toEqual([0x6000, 0x6000, 0x6000, 0x6000]);
+      expect(tlb.occupancy).toEqual({ l1: 4, stlb: 4 });
+      // ... and a second flush of the same kind invalidates the refills exactly as the first did.
+      flush(tlb);
+      expect(present()).toEqual(survives.map((s) => (s ? 0x6000 : undefined)));
+    },
+  );
+
+  it("never lets an entry filled before a flush hit after it, whatever fills and flushes come later", () => {
+    const tlb = new Tlb({ l1: { entries: 4, ways: 4 }, stlb: null });
+    tlb.insert(1, PAGE_A, PAGE_SIZE, 0x5000, 0, false);
+    tlb.flushPcid(1, { keepGlobal: true });
+    // Other PCIDs' flushes and fills (which advance the epoch) do not revive it.
+    tlb.insert(2, PAGE_B, PAGE_SIZE, 0x6000, 0, false);
+    tlb.flushPcid(2, { keepGlobal: true });
+    tlb.flushAll({ keepGlobal: true });
+    tlb.insert(1, PAGE_B, PAGE_SIZE, 0x7000, 0, false);
+    expect(tlb.find(PAGE_A, 1)).toBe(false);
+    expect(tlb.find(PAGE_B, 1) && tlb.hitPa).toBe(0x7000);
+    // Its slot counts as free: three more PCID-1 entries fit the 4-way set without evicting B.
+    for (let i = 1; i <= 3; i++) tlb.insert(1, PAGE_B + i * 4 * PAGE_SIZE, PAGE_SIZE, 0x8000, 0, false);
+    expect(tlb.find(PAGE_B, 1)).toBe(true);
+    expect(tlb.occupancy.l1).toBe(4);
+    // A global entry flushed with its own PCID (flushPcid without keepGlobal) stays gone for every PCID.
+    tlb.insert(3, PAGE_A, PAGE_SIZE, 0x9000, 0, true);
+    tlb.flushPcid(3);
+    for (const p of [0, 1, 3, 4095]) expect(tlb.peek(PAGE_A, p)).toBeUndefined();
+  });
+
+  it("keeps an entry's fill epoch when an STLB hit copies it into the L1", () => {
+    // L1: 2 sets of 2 ways; pages 0x0, 0x2000, 0x4000 share L1 set 0.
+    const tlb = new Tlb({ l1: { entries: 4, ways: 2 }, stlb: { entries: 64, ways: 4 } });
+    tlb.insert(0, 0x0, PAGE_SIZE, 0x10000, 0, true); // global G, filled in epoch 0
+    tlb.flushAll({ keepGlobal: true }); // G survives; non-global entries of epoch 0 are gone
+    tlb.insert(1, 0x2000, PAGE_SIZE, 0x20000, 0, false); // X
+    tlb.find(0x0, 1); // G is now more recently used than X
+    tlb.insert(1, 0x4000, PAGE_SIZE, 0x30000, 0, false); // evicts X from the L1 only
+    tlb.invalidatePage(0x0, 1); // G's L1 slot becomes free, still marked with epoch 0
+    expect(tlb.occupancy).toEqual({ l1: 1, stlb: 2 });
+    // X comes back from the STLB into G's old slot and must be present there (not "flushed").
+    expect(tlb.find(0x2000, 1) && tlb.hitPa).toBe(0x20000);
+    expect(tlb.occupancy).toEqual({ l1: 2, stlb: 2 });
+  });
+
+  it("returns one stats object, refreshed on each read, and resets it", () => {
+    const m = machine();
+    m.space.map(PAGE_A, 0x10000, PAGE_SIZE);
+    const stats = m.mmu.tlb.stats;
+    for (let i = 0; i < 5; i++) m.mmu.load32(PAGE_A + 4 * i);
+    m.mmu.writeCr3(m.space.root);
+    expect(m.mmu.tlb.stats).toBe(stats);
+    expect(stats).toEqual({ hits: 4, misses: 1, walks: 1, flushes: 2, invalidations: 0 });
+    m.mmu.invpcid(2, 0);
+    m.mmu.invlpg(PAGE_A);
+    expect(m.mmu.tlb.stats).toEqual({ hits: 4, misses: 1, walks: 1, flushes: 3, invalidations: 1 });
+    m.mmu.resetCounters();
+    expect(m.mmu.tlb.stats).toEqual({ hits: 0, misses: 0, walks: 0, flushes: 0, invalidations: 0 });
+    m.mmu.load32(PAGE_A);
+    m.mmu.load32(PAGE_A);
+    expect(m.mmu.tlb.stats).toMatchObject({ hits: 1, misses: 1, walks: 1 });
   });
 });
