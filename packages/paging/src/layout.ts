@@ -50,12 +50,17 @@ export function isLinearAddress(va: number): boolean {
   return Number.isInteger(va) && va >= 0 && va < LINEAR_ADDRESS_LIMIT;
 }
 
+/** 2^LEVEL_SHIFTS[level]: bytes one entry of a level-`level` table covers. */
+const LEVEL_SPANS = LEVEL_SHIFTS.map((shift) => 2 ** shift);
+
 /**
  * Index into the table at `level` (0 = PML4 .. 3 = PT) selected by linear address `va`.
  * `va` must be a valid linear address (not checked: internal helper on walk paths).
  */
 export function tableIndex(va: number, level: number): number {
-  return Math.floor(va / 2 ** LEVEL_SHIFTS[level]) % ENTRIES_PER_TABLE;
+  // `& (ENTRIES_PER_TABLE - 1)` rather than `%`: the quotient is an integer below 2^36, whose
+  // low 32 bits keep its low 9, and V8 compiles a double `%` to a C call.
+  return Math.floor(va / LEVEL_SPANS[level]) & (ENTRIES_PER_TABLE - 1);
 }
 
 /**

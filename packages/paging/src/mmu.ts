@@ -533,7 +533,7 @@ export class Mmu implements TlbListener, FastHitSource {
   }
 
   private checkCanonical(va: number): void {
-    if (!(va >= 0 && va < LINEAR_ADDRESS_LIMIT) || va % 1 !== 0) {
+    if (!(va >= 0 && va < LINEAR_ADDRESS_LIMIT) || Math.floor(va) !== va) {
       throw new GeneralProtection(`non-canonical address ${formatLinear(va)}`);
     }
   }
@@ -584,7 +584,7 @@ export class Mmu implements TlbListener, FastHitSource {
   }
 
   private translateCore(va: number, access: number, implicit: boolean): number {
-    if (!(va >= 0 && va < LINEAR_ADDRESS_LIMIT) || va % 1 !== 0) {
+    if (!(va >= 0 && va < LINEAR_ADDRESS_LIMIT) || Math.floor(va) !== va) {
       throw new GeneralProtection(`non-canonical address ${formatLinear(va)}`);
     }
     const tlb = this.tlb;
@@ -637,7 +637,7 @@ export class Mmu implements TlbListener, FastHitSource {
     const tlb = this.tlb;
     tlb.recordWalk();
     const nxe = (this._efer & EFER_NXE) !== 0;
-    let table = this._cr3 - (this._cr3 % PAGE_SIZE);
+    let table = Math.floor(this._cr3 / PAGE_SIZE) * PAGE_SIZE;
     let perms = TLB_WRITABLE | TLB_USER;
     for (let level = 0; level < 4; level++) {
       const ea = table + tableIndex(va, level) * ENTRY_SIZE;
@@ -673,8 +673,9 @@ export class Mmu implements TlbListener, FastHitSource {
         perms |= TLB_DIRTY;
       }
       const raw = entryAddress(lo, hi);
-      const pageVa = va - (va % size);
-      const pagePa = raw - (raw % size);
+      // Integers below 2^52 and power-of-two sizes: exact, and no double `%` (a C call in V8).
+      const pageVa = Math.floor(va / size) * size;
+      const pagePa = Math.floor(raw / size) * size;
       const global = (lo & PTE_G) !== 0 && (this._cr4 & CR4_PGE) !== 0;
       const pat = (lo & (size === PAGE_SIZE ? PTE_PAT : PTE_PAT_LARGE)) !== 0 ? 4 : 0;
       const memType = pat | ((lo & PTE_PCD) !== 0 ? 2 : 0) | ((lo & PTE_PWT) !== 0 ? 1 : 0);

@@ -133,6 +133,12 @@ class TlbArray {
   /** Flush epoch in which the entry was filled (FlushEpochs.scalar[EPOCH_NOW] then). */
   readonly epoch: Float64Array;
   private readonly epochs: FlushEpochs;
+  /**
+   * Bit s set once an entry of size SIZES[s] has been filled here (never cleared): lookups
+   * skip the sizes this array has never held, e.g. the 2 MiB and 1 GiB sets when only 4 KiB
+   * pages are used.
+   */
+  sizesHeld = 0;
 
   constructor(cfg: TlbLevelConfig, name: string, epochs: FlushEpochs) {
     const { entries, ways } = cfg;
@@ -162,6 +168,14 @@ class TlbArray {
     this.epochs = epochs;
   }
 
+  /**
+   * First slot of the set of virtual page number `vpn` (an integer below 2^48): set vpn mod
+   * sets, computed without a double `%` (a C call in V8; the values are exact integers).
+   */
+  firstWay(vpn: number): number {
+    return (vpn - Math.floor(vpn / this.sets) * this.sets) * this.ways;
+  }
+
   /** True when slot k holds an entry that no flush since its fill has invalidated. */
   present(k: number): boolean {
     if (this.valid[k] !== 1) return false;
@@ -176,18 +190,28 @@ class TlbArray {
   find(va: number, pcid: number): number {
     const ep = this.epochs;
     const all = ep.scalar[EPOCH_ALL];
+    const pcidAll = ep.pcidAll;
     // A non-global entry of `pcid` is present from this epoch on; a global one from
     // max(all, pcidAll[its PCID]).
-    const own = Math.max(all, ep.scalar[EPOCH_NON_GLOBAL], ep.pcidAll[pcid], ep.pcidNonGlobal[pcid]);
+    const own = Math.max(all, ep.scalar[EPOCH_NON_GLOBAL], pcidAll[pcid], ep.pcidNonGlobal[pcid]);
+    const pages = this.page;
+    const sizes = this.size;
+    const valid = this.valid;
+    const ways = this.ways;
+    const sizesHeld = this.sizesHeld;
     for (let s = 0; s < 3; s++) {
+      if ((sizesHeld & (1 << s)) === 0) continue;
       const size = SIZES[s];
-      const page = va - (va % size);
-      const first = ((page / size) % this.sets) * this.ways;
-      for (let k = first; k < first + this.ways; k++) {
-        if (this.valid[k] !== 1 || this.page[k] !== page || this.size[k] !== size) continue;
+      const vpn = Math.floor(va / size);
+      const page = vpn * size;
+      const first = this.firstWay(vpn);
+      const end = first + ways;
+      for (let k = first; k < end; k++) {
+        // The page compare first: it rejects almost every other way of the set.
+        if (pages[k] !== page || sizes[k] !== size || valid[k] !== 1) continue;
         const e = this.epoch[k];
         if (this.global[k] === 1) {
-          if (e >= all && e >= ep.pcidAll[this.pcid[k]]) return k;
+          if (e >= all && e >= pcidAll[this.pcid[k]]) return k;
         } else if (this.pcid[k] === pcid && e >= own) return k;
       }
     }
@@ -199,7 +223,7 @@ class TlbArray {
    * invalidated or flushed), or the LRU way.
    */
   victim(page: number, size: number, pcid: number): number {
-    const first = ((page / size) % this.sets) * this.ways;
+    const first = this.firstWay(page / size);
     let best = first;
     for (let k = first; k < first + this.ways; k++) {
       if (this.page[k] === page && this.size[k] === size && this.pcid[k] === pcid && this.present(k))
@@ -215,9 +239,11 @@ class TlbArray {
   /** Drops entries covering `va` that match `pcid` (and, with `globalToo`, global ones of any PCID). */
   dropPage(va: number, pcid: number, globalToo: boolean): void {
     for (let s = 0; s < 3; s++) {
+      if ((this.sizesHeld & (1 << s)) === 0) continue;
       const size = SIZES[s];
-      const page = va - (va % size);
-      const first = ((page / size) % this.sets) * this.ways;
+      const vpn = Math.floor(va / size);
+      const page = vpn * size;
+      const first = this.firstWay(vpn);
       for (let k = first; k < first + this.ways; k++) {
         if (this.valid[k] !== 1 || this.page[k] !== page || this.size[k] !== size) continue;
         if (this.global[k] === 1 ? globalToo : this.pcid[k] === pcid) this.valid[k] = 0;
@@ -357,6 +383,7 @@ export class Tlb {
     to.pcid[j] = from.pcid[k];
     to.page[j] = from.page[k];
     to.size[j] = from.size[k];
+    to.sizesHeld |= from.sizesHeld;
     to.pa[j] = from.pa[k];
     to.global[j] = from.global[k];
     to.perms[j] = from.perms[k];
@@ -403,6 +430,7 @@ export class Tlb {
     a.pcid[k] = pcid;
     a.page[k] = va;
     a.size[k] = size;
+    a.sizesHeld |= size === PAGE_SIZE ? 1 : size === LARGE_PAGE_SIZE ? 2 : 4;
     a.pa[k] = pa;
     a.global[k] = global ? 1 : 0;
     a.perms[k] = perms;
