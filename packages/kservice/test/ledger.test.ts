@@ -23,4 +23,40 @@ describe("Ledger", () => {
     l.clear();
     expect(l.count()).toBe(0);
   });
+
+  it("behaves as a Map per kind over many 48-bit keys, odd keys and churn, in acquisition order", () => {
+    const l = new Ledger();
+    const model = new Map<number, { service: string; detail: number }>();
+    let seed = 12345;
+    const rnd = () => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return seed;
+    };
+    const odd = [-1, 0.5, Number.NaN, 2 ** 53, -(2 ** 40)];
+    for (let step = 0; step < 20000; step++) {
+      const r = rnd();
+      const key = r % 50 === 0 ? odd[r % odd.length] : 0xffff_8000_0000_0000 / 2 ** 16 + (rnd() % 3000) * 64;
+      if (r % 3 === 0) {
+        const e = l.release("skb", key);
+        const m = model.get(key);
+        expect(e?.detail).toBe(m?.detail);
+        if (m !== undefined) expect(e).toEqual({ kind: "skb", key, service: m.service, detail: m.detail });
+        model.delete(key);
+      } else {
+        const added = l.acquire("skb", key, `s${step}`, step);
+        expect(added).toBe(!model.has(key));
+        if (added) model.set(key, { service: `s${step}`, detail: step });
+      }
+      expect(l.has("skb", key)).toBe(model.has(key));
+    }
+    expect(l.count("skb")).toBe(model.size);
+    expect(l.has("heap", [...model.keys()][0])).toBe(false);
+    const got = l.entries("skb").map((e) => [e.key, e.service, e.detail]);
+    expect(got).toEqual([...model].map(([k, v]) => [k, v.service, v.detail]));
+    for (const [k, v] of model) expect(l.get("skb", k)?.service).toBe(v.service);
+  });
+
+  it("rejects a kind that is not a resource kind", () => {
+    expect(() => new Ledger().acquire("nope" as never, 1, "x")).toThrow(/not a resource kind/);
+  });
 });
