@@ -63,7 +63,11 @@ export class SimClock {
   private elapsed = 0;
   private ns = 0;
   private busy = 0;
-  private totals = new Map<string, number>();
+  /** Category -> its running total, in a mutable cell so a charge is one lookup and no allocation. */
+  private totals = new Map<string, { cycles: number }>();
+  /** The category and cell of the previous charge (consecutive charges often share one). */
+  private lastCategory = "";
+  private lastCell: { cycles: number } = { cycles: 0 };
   private snapshots = new WeakMap<object, Float64Array>();
 
   /** Creates a clock at time 0. Throws RangeError if `hz` is not a finite number > 0. */
@@ -110,7 +114,17 @@ export class SimClock {
     this.busy += cycles;
     const ns = this.elapsed / this.cyclesPerNs;
     if (ns > this.ns) this.ns = ns;
-    this.totals.set(category, (this.totals.get(category) ?? 0) + cycles);
+    let cell = this.lastCell;
+    if (category !== this.lastCategory) {
+      const found = this.totals.get(category);
+      if (found === undefined) {
+        cell = { cycles: 0 };
+        this.totals.set(category, cell);
+      } else cell = found;
+      this.lastCategory = category;
+      this.lastCell = cell;
+    }
+    cell.cycles += cycles;
   }
 
   /**
@@ -128,13 +142,13 @@ export class SimClock {
   /** Busy cycles per category, as a fresh plain object (category -> cycles). */
   byCategory(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const [k, v] of this.totals) out[k] = v;
+    for (const [k, v] of this.totals) out[k] = v.cycles;
     return out;
   }
 
   /** Busy cycles of one category (0 if never charged). */
   categoryCycles(category: string): number {
-    return this.totals.get(category) ?? 0;
+    return this.totals.get(category)?.cycles ?? 0;
   }
 
   /** Busy cycles over elapsed cycles, in [0, 1]; 0 before any time has passed. */
@@ -148,6 +162,8 @@ export class SimClock {
     this.ns = 0;
     this.busy = 0;
     this.totals = new Map();
+    this.lastCategory = "";
+    this.lastCell = { cycles: 0 };
     this.snapshots = new WeakMap();
   }
 
