@@ -121,9 +121,24 @@ class KindTable {
       this.odd!.delete(key);
       return { kind, key, service: e.service, detail: e.detail };
     }
-    let i = this.find(key);
+    const i = this.find(key);
     if (i < 0) return undefined;
     const entry: LedgerEntry = { kind, key, service: this.services[i] as string, detail: this.details[i] };
+    this.removeSlot(i);
+    return entry;
+  }
+
+  /** Removes `key` without building its entry; returns true if it was present. */
+  drop(key: number): boolean {
+    if (!fits(key)) return this.odd?.delete(key) === true;
+    const i = this.find(key);
+    if (i < 0) return false;
+    this.removeSlot(i);
+    return true;
+  }
+
+  /** Empties slot `i` (backward-shift deletion: later entries of its probe run move up). */
+  private removeSlot(i: number): void {
     const keys = this.keys;
     const services = this.services;
     const details = this.details;
@@ -148,7 +163,6 @@ class KindTable {
     keys[i] = EMPTY;
     services[i] = undefined;
     this.count--;
-    return entry;
   }
 
   /** Every entry in acquisition order. */
@@ -225,6 +239,14 @@ export class Ledger {
   /** Forget `key` of `kind`. Returns the entry, or undefined if the driver did not hold it. */
   release(kind: ResourceKind, key: number): LedgerEntry | undefined {
     return this.table(kind).remove(kind, key);
+  }
+
+  /**
+   * Forget `key` of `kind` as `release` does, without building the entry (for hot paths that do
+   * not need it). Returns true if the driver held it.
+   */
+  drop(kind: ResourceKind, key: number): boolean {
+    return this.table(kind).drop(key);
   }
 
   /** True if the driver holds `key` of `kind`. */

@@ -36,7 +36,10 @@ describe("Ledger", () => {
     for (let step = 0; step < 20000; step++) {
       const r = rnd();
       const key = r % 50 === 0 ? odd[r % odd.length] : 0xffff_8000_0000_0000 / 2 ** 16 + (rnd() % 3000) * 64;
-      if (r % 3 === 0) {
+      if (r % 7 === 0) {
+        expect(l.drop("skb", key)).toBe(model.has(key));
+        model.delete(key);
+      } else if (r % 3 === 0) {
         const e = l.release("skb", key);
         const m = model.get(key);
         expect(e?.detail).toBe(m?.detail);

@@ -41,7 +41,7 @@ for (let i = 0; i < prof.samples.length; i++) {
 }
 function keyOf(n) {
   const cf = n.callFrame;
-  return `${cf.functionName || "(anonymous)"} ${cf.url.split("/").slice(-2).join("/")}:${cf.lineNumber + 1}:${cf.columnNumber + 1}`;
+  return `${cf.functionName || "(anonymous)"} ${cf.url.split("/").slice(-3).join("/")}:${cf.lineNumber + 1}:${cf.columnNumber + 1}`;
 }
 const rows = [...self.entries()].sort((a, b) => b[1] - a[1]).slice(0, Number(topArg));
 console.log(`total ${(total / 1000).toFixed(0)} ms`);

@@ -199,7 +199,7 @@ export function applyEffect(
     ledger.acquire(effect.acquires, key, name);
   } else {
     const key = pick(effect.key, a, b, c, d, e);
-    if (key !== 0) ledger.release(effect.releases, key);
+    if (key !== 0) ledger.drop(effect.releases, key);
   }
 }
 
@@ -238,7 +238,7 @@ function nativeStub(kn: Kernel, inst: DriverInstance, name: ServiceName): (...ar
       const r = impl(kn, inst, a, b, c, d, e);
       const rv = typeof r === "number" ? r : 0;
       const key = pick(at, a, b, c, d, e);
-      if (key !== 0) ledger.release(kind, key);
+      if (key !== 0) ledger.drop(kind, key);
       machine.chargeAccesses("kernel");
       return rv;
     };

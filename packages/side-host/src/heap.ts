@@ -12,6 +12,16 @@ import { hexAddr, KernelBug } from "./errors.js";
 import { FREED_HISTORY, KMALLOC_MIN, KMALLOC_SLAB_MAX } from "./limits.js";
 
 const PAGE = 4096;
+/** PAGE - 1: the offset bits of an address in its page. */
+const PAGE_MASK = PAGE - 1;
+
+/**
+ * Start of the page holding `va` (a non-negative integer below 2^53): ToUint32 keeps va modulo
+ * 2^32, which PAGE divides, so the low bits are va % PAGE without a floating-point modulo.
+ */
+function pageOf(va: number): number {
+  return va - ((va >>> 0) & PAGE_MASK);
+}
 
 /** Where a heap gets its pages. */
 export interface PageSource {
@@ -265,7 +275,7 @@ export class Heap {
       this.source.freePages(block.va, block.pages);
       return;
     }
-    const slab = this.slabs.get(block.va - (block.va % PAGE))!;
+    const slab = this.slabs.get(pageOf(block.va))!;
     if (slab.free.length === 0) this.partial[slab.classIndex].push(slab);
     slab.free.push(block.va);
     slab.inUse--;

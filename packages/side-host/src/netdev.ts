@@ -431,7 +431,7 @@ export class NetCore {
     const ops = mmu.loadPtr(d.ptr + NetDevice.netdevOps);
     const rc = owner.call(mmu.loadPtr(ops + NetDeviceOps.ndoStartXmit), skb, d.ptr);
     if (rc === NETDEV_TX_BUSY) {
-      owner.ledger.release("skb", skb);
+      owner.ledger.drop("skb", skb);
       d.counters.txBusy++;
       return rc;
     }

@@ -83,7 +83,7 @@ export class Softirq {
     const n = this.napi(napi, service);
     this.unschedule(n);
     this.napis.delete(napi);
-    n.owner.ledger.release("napi", napi);
+    n.owner.ledger.drop("napi", napi);
   }
 
   /** napi_enable. */

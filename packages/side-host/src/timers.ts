@@ -93,7 +93,7 @@ export class TimerCore {
     const list = this.expired;
     this.expired = [];
     for (const t of list) {
-      t.owner.ledger.release("timer", t.ptr);
+      t.owner.ledger.drop("timer", t.ptr);
       this.fired++;
       t.owner.call(this.kn.mmu.loadPtr(t.ptr + TimerList.function), t.ptr);
     }
@@ -161,7 +161,7 @@ export class WorkQueue {
     if (this.kn.inIrq > 0 || this.kn.inSoftirq > 0) return false;
     const rec = this.runnable.shift()!;
     this.pendingWork.delete(rec.ptr);
-    rec.owner.ledger.release("work", rec.ptr);
+    rec.owner.ledger.drop("work", rec.ptr);
     this.ran++;
     this.running = rec.ptr;
     try {
