@@ -52,7 +52,11 @@ export interface SimClockOptions {
 
 const SNAPSHOT_FIELDS = 4;
 
+/** Categories `charge` finds by comparison before its Map (see SimClock.cachedNames). */
+const CATEGORY_CACHE = 8;
+
 /** Simulated time: busy cycles by category, idle jumps, utilization. */
+
 export class SimClock {
   /** Clock rate in Hz. */
   readonly hz: number;
@@ -65,9 +69,13 @@ export class SimClock {
   private busy = 0;
   /** Category -> its running total, in a mutable cell so a charge is one lookup and no allocation. */
   private totals = new Map<string, { cycles: number }>();
-  /** The category and cell of the previous charge (consecutive charges often share one). */
-  private lastCategory = "";
-  private lastCell: { cycles: number } = { cycles: 0 };
+  /**
+   * The first CATEGORY_CACHE categories charged and their cells, searched by comparison before
+   * the Map: a handful of categories take nearly every charge, and comparing a few interned strings
+   * costs less than hashing one.
+   */
+  private cachedNames: string[] = [];
+  private cachedCells: { cycles: number }[] = [];
   private snapshots = new WeakMap<object, Float64Array>();
 
   /** Creates a clock at time 0. Throws RangeError if `hz` is not a finite number > 0. */
@@ -114,15 +122,21 @@ export class SimClock {
     this.busy += cycles;
     const ns = this.elapsed / this.cyclesPerNs;
     if (ns > this.ns) this.ns = ns;
-    let cell = this.lastCell;
-    if (category !== this.lastCategory) {
-      const found = this.totals.get(category);
-      if (found === undefined) {
-        cell = { cycles: 0 };
-        this.totals.set(category, cell);
-      } else cell = found;
-      this.lastCategory = category;
-      this.lastCell = cell;
+    const names = this.cachedNames;
+    let i = 0;
+    while (i < names.length && names[i] !== category) i++;
+    if (i < names.length) {
+      this.cachedCells[i].cycles += cycles;
+      return;
+    }
+    let cell = this.totals.get(category);
+    if (cell === undefined) {
+      cell = { cycles: 0 };
+      this.totals.set(category, cell);
+    }
+    if (names.length < CATEGORY_CACHE) {
+      names.push(category);
+      this.cachedCells.push(cell);
     }
     cell.cycles += cycles;
   }
@@ -162,8 +176,8 @@ export class SimClock {
     this.ns = 0;
     this.busy = 0;
     this.totals = new Map();
-    this.lastCategory = "";
-    this.lastCell = { cycles: 0 };
+    this.cachedNames = [];
+    this.cachedCells = [];
     this.snapshots = new WeakMap();
   }
 

@@ -2,6 +2,24 @@ import { describe, expect, it } from "vitest";
 import { COST_CATEGORIES, makeCostModel, SimClock } from "../src/index.js";
 
 describe("SimClock", () => {
+  it("keeps exact per-category totals in first-charge order past its category cache, and after reset", () => {
+    const clock = new SimClock();
+    const model = new Map<string, number>();
+    for (let round = 0; round < 2; round++) {
+      for (let i = 0; i < 500; i++) {
+        const cat = `c${(i * 7) % 13}`;
+        const cycles = (i % 5) * 0.25 + 1 / 3;
+        clock.charge(cat, cycles);
+        model.set(cat, (model.get(cat) ?? 0) + cycles);
+      }
+      expect(Object.entries(clock.byCategory())).toEqual([...model]);
+      for (const [k, v] of model) expect(clock.categoryCycles(k)).toBe(v);
+      clock.reset();
+      model.clear();
+      expect(clock.byCategory()).toEqual({});
+    }
+  });
+
   it("defaults to 3 GHz and charges busy cycles by category", () => {
     const clock = new SimClock();
     expect(clock.hz).toBe(3e9);
