@@ -27,6 +27,8 @@ export class EventQueue implements EventScheduler {
   private ids: number[] = [];
   private callbacks: (() => void)[] = [];
   private readonly pending = new Set<number>();
+  /** Cancelled events still in the heap: while 0, its top is pending and needs no Set lookup. */
+  private cancelledInHeap = 0;
   private nextId = 1;
 
   /** Creates an empty queue over `clock`. Throws TypeError if `clock` has no `nowNs`/`idleUntil`. */
@@ -84,7 +86,7 @@ export class EventQueue implements EventScheduler {
 
   /** Cancels event `id` if it is pending; otherwise does nothing. */
   cancel(id: number): void {
-    this.pending.delete(id);
+    if (this.pending.delete(id)) this.cancelledInHeap++;
   }
 
   /** Time (ns) of the earliest pending event, or Infinity if none. */
@@ -126,10 +128,15 @@ export class EventQueue implements EventScheduler {
     this.ids = [];
     this.callbacks = [];
     this.pending.clear();
+    this.cancelledInHeap = 0;
   }
 
   private dropCancelled(): void {
-    while (this.ids.length > 0 && !this.pending.has(this.ids[0])) this.removeTop();
+    if (this.cancelledInHeap === 0) return;
+    while (this.ids.length > 0 && !this.pending.has(this.ids[0])) {
+      this.removeTop();
+      this.cancelledInHeap--;
+    }
   }
 
   private popAndRun(): void {

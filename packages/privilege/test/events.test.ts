@@ -95,4 +95,61 @@ describe("EventQueue", () => {
       ),
     );
   });
+
+  it("property: interleaved schedules, cancels (also of run and cancelled ids), clock steps and runs match a model", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.oneof(
+            fc.record({ op: fc.constant("schedule" as const), dt: fc.integer({ min: 0, max: 30 }) }),
+            fc.record({ op: fc.constant("cancel" as const), pick: fc.nat() }),
+            fc.record({ op: fc.constant("step" as const), dt: fc.integer({ min: 0, max: 20 }) }),
+            fc.record({ op: fc.constant("next" as const) }),
+          ),
+          { maxLength: 150 },
+        ),
+        (ops) => {
+          const clock = new SimClock();
+          const q = new EventQueue(clock);
+          const model: { t: number; id: number }[] = [];
+          const issued: number[] = [];
+          const ran: number[] = [];
+          const expected: number[] = [];
+          const runModelDue = (now: number) => {
+            for (;;) {
+              model.sort((a, b) => a.t - b.t || a.id - b.id);
+              if (model.length === 0 || model[0].t > now) return;
+              expected.push(model.shift()!.id);
+            }
+          };
+          for (const o of ops) {
+            if (o.op === "schedule") {
+              const t = clock.nowNs + o.dt;
+              const id = q.schedule(t, () => ran.push(id));
+              issued.push(id);
+              model.push({ t, id });
+            } else if (o.op === "cancel") {
+              if (issued.length === 0) continue;
+              const id = issued[o.pick % issued.length];
+              q.cancel(id);
+              const k = model.findIndex((m) => m.id === id);
+              if (k >= 0) model.splice(k, 1);
+            } else if (o.op === "step") {
+              clock.idleUntil(clock.nowNs + o.dt);
+              q.runDue();
+              runModelDue(clock.nowNs);
+            } else {
+              model.sort((a, b) => a.t - b.t || a.id - b.id);
+              expect(q.nextTime()).toBe(model.length === 0 ? Number.POSITIVE_INFINITY : model[0].t);
+              const did = q.runNext();
+              expect(did).toBe(model.length > 0);
+              if (did) expected.push(model.shift()!.id);
+            }
+            expect(q.size).toBe(model.length);
+            expect(ran).toEqual(expected);
+          }
+        },
+      ),
+    );
+  });
 });
