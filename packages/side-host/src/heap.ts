@@ -74,15 +74,29 @@ export interface HeapStats {
   runPages: number;
 }
 
+/** Marks a free slot of the FreedHistory table (no address is negative). */
+const EMPTY = -1;
+/** Smallest FreedHistory table, in slots (a power of two). */
+const MIN_SLOTS = 16;
+/** 2^32, to split an address into its high and low 32 bits. */
+const TWO_32 = 4294967296;
+
 /**
  * The last `capacity` distinct addresses freed and not handed out again (oldest evicted first),
  * to tell a double free from a wild free. The same behaviour as a Set trimmed by deleting its
  * oldest element, but O(1) amortized: a Set's delete-oldest (`values().next()`) rescans the
  * holes earlier deletions left at its front, which made every free of a busy heap slow.
+ *
+ * Addresses and their sequence numbers sit side by side in one Float64Array (open addressing,
+ * linear probing, backward-shift deletion): a full history is a table of megabytes that every
+ * free and allocation probes at a random place, so a lookup touches one cache line, not two.
  */
 export class FreedHistory {
-  /** Address -> sequence number of its live queue entry. */
-  private readonly seqOf = new AddrMap<number>();
+  /** [address, sequence number of its live queue entry] per slot; address EMPTY when free. */
+  private table = new Float64Array(2 * MIN_SLOTS).fill(EMPTY);
+  private mask = MIN_SLOTS - 1;
+  private shift = 32 - Math.log2(MIN_SLOTS);
+  private count = 0;
   /** Insertion queue [head, length): addresses and sequence numbers; stale entries are skipped. */
   private addrs: number[] = [];
   private seqs: number[] = [];
@@ -94,28 +108,111 @@ export class FreedHistory {
 
   /** Addresses remembered. */
   get size(): number {
-    return this.seqOf.size;
+    return this.count;
   }
 
   /** True if `va` was freed and not handed out again (and is still remembered). */
   has(va: number): boolean {
-    return this.seqOf.has(va);
+    return this.find(va) >= 0;
   }
 
-  /** Remember `va` as freed (no-op if remembered); forgets the oldest past `capacity`. */
+  /**
+   * Remember `va` as freed (no-op if remembered); forgets the oldest past `capacity`. Throws
+   * RangeError for an address that is not a non-negative integer below 2^53.
+   */
   add(va: number): void {
-    const seq = this.nextSeq;
-    if (!this.seqOf.insert(va, seq)) return;
-    this.nextSeq++;
+    if (!Number.isSafeInteger(va) || va < 0) {
+      throw new RangeError(`FreedHistory.add: ${String(va)} is not a non-negative integer address`);
+    }
+    const t = this.table;
+    const mask = this.mask;
+    let i = this.home(va);
+    for (;;) {
+      const k = t[2 * i];
+      if (k === va) return;
+      if (k === EMPTY) break;
+      i = (i + 1) & mask;
+    }
+    const seq = this.nextSeq++;
+    t[2 * i] = va;
+    t[2 * i + 1] = seq;
+    if (++this.count * 2 > mask + 1) this.grow();
     this.addrs.push(va);
     this.seqs.push(seq);
-    if (this.seqOf.size > this.capacity) this.evictOldest();
+    if (this.count > this.capacity) this.evictOldest();
     if (this.addrs.length - this.head > 2 * this.capacity) this.compact();
   }
 
   /** Forget `va` (it was handed out again). */
   delete(va: number): void {
-    this.seqOf.delete(va);
+    const i = this.find(va);
+    if (i >= 0) this.removeSlot(i);
+  }
+
+  /** Home slot of `key` (Fibonacci hashing of both 32-bit halves). */
+  private home(key: number): number {
+    const lo = key >>> 0;
+    const hi = (key / TWO_32) | 0;
+    return Math.imul(lo ^ Math.imul(hi, 0x85ebca6b), 0x9e3779b1) >>> this.shift;
+  }
+
+  /** Slot holding `key`, or -1. */
+  private find(key: number): number {
+    if (!(key >= 0)) return -1;
+    const t = this.table;
+    const mask = this.mask;
+    let i = this.home(key);
+    for (;;) {
+      const k = t[2 * i];
+      if (k === key) return i;
+      if (k === EMPTY) return -1;
+      i = (i + 1) & mask;
+    }
+  }
+
+  /** Empty slot `i`, pulling later entries of its probe run into the hole. */
+  private removeSlot(i: number): void {
+    const t = this.table;
+    const mask = this.mask;
+    let j = i;
+    for (;;) {
+      j = (j + 1) & mask;
+      const k = t[2 * j];
+      if (k === EMPTY) break;
+      const h = this.home(k);
+      // the entry at j may move to i unless its home lies cyclically in (i, j]
+      const stays = i <= j ? i < h && h <= j : i < h || h <= j;
+      if (!stays) {
+        t[2 * i] = k;
+        t[2 * i + 1] = t[2 * j + 1];
+        i = j;
+      }
+    }
+    t[2 * i] = EMPTY;
+    this.count--;
+  }
+
+  private grow(): void {
+    const old = this.table;
+    const slots = old.length; // twice the old slot count
+    this.table = new Float64Array(2 * slots).fill(EMPTY);
+    this.mask = slots - 1;
+    this.shift = 32 - Math.log2(slots);
+    const t = this.table;
+    for (let s = 0; s < old.length; s += 2) {
+      const k = old[s];
+      if (k === EMPTY) continue;
+      let i = this.home(k);
+      while (t[2 * i] !== EMPTY) i = (i + 1) & this.mask;
+      t[2 * i] = k;
+      t[2 * i + 1] = old[s + 1];
+    }
+  }
+
+  /** Sequence number of `va`'s live entry, or -1. */
+  private seqOf(va: number): number {
+    const i = this.find(va);
+    return i < 0 ? -1 : this.table[2 * i + 1];
   }
 
   private evictOldest(): void {
@@ -125,8 +222,9 @@ export class FreedHistory {
       const va = addrs[this.head];
       const seq = seqs[this.head];
       this.head++;
-      if (this.seqOf.get(va) === seq) {
-        this.seqOf.delete(va);
+      const i = this.find(va);
+      if (i >= 0 && this.table[2 * i + 1] === seq) {
+        this.removeSlot(i);
         return;
       }
     }
@@ -139,7 +237,7 @@ export class FreedHistory {
     for (let i = this.head; i < this.addrs.length; i++) {
       const va = this.addrs[i];
       const seq = this.seqs[i];
-      if (this.seqOf.get(va) === seq) {
+      if (this.seqOf(va) === seq) {
         addrs.push(va);
         seqs.push(seq);
       }

@@ -91,6 +91,34 @@ describe("FreedHistory", () => {
     );
   });
 
+  it("matches the trimmed Set on 48-bit addresses past several table growths", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 300 }),
+        fc.array(fc.tuple(fc.nat(9), fc.integer({ min: 0, max: 600 })), { maxLength: 2000 }),
+        (capacity, ops) => {
+          const addr = (n: number) => 0xffff_8880_0000_0000 / 2 ** 16 + n * 64;
+          const h = new FreedHistory(capacity);
+          const model = new Set<number>();
+          for (const [op, n] of ops) {
+            const va = addr(n);
+            if (op < 6) {
+              h.add(va);
+              model.add(va);
+              if (model.size > capacity) model.delete(model.values().next().value as number);
+            } else {
+              h.delete(va);
+              model.delete(va);
+            }
+          }
+          expect(h.size).toBe(model.size);
+          for (let n = 0; n <= 600; n++) expect(h.has(addr(n))).toBe(model.has(addr(n)));
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
   it("still names a double free after many reuses of the same addresses", () => {
     const { heap } = makeHeap();
     for (let i = 0; i < 5000; i++) heap.free(heap.alloc(64, 1, false), 1, "test");
