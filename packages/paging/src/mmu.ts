@@ -48,7 +48,6 @@ import {
   PAGE_SHIFT,
   PAGE_SIZE,
   type PageSize,
-  tableIndex,
 } from "./layout.js";
 import { DEFAULT_MAX_PHYS_ADDR_BITS, FAST_PATH_ENTRIES } from "./limits.js";
 import { checkHostRange, type PhysicalMemory } from "./memory.js";
@@ -628,36 +627,56 @@ export class Mmu implements TlbListener, FastHitSource {
     return (access === Access.Write ? PF_WRITE : 0) | (user ? PF_USER : 0) | (instr ? PF_INSTR : 0);
   }
 
-  /** Reads a paging-structure entry half; entries outside RAM read as all ones (master abort). */
-  private tableWord(pa: number): number {
-    return pa + 4 <= this.ramSize ? this.u32[pa >>> 2] : ALL_ONES;
-  }
-
   private walk(va: number, access: number, implicit: boolean): number {
     const tlb = this.tlb;
     tlb.recordWalk();
     const nxe = (this._efer & EFER_NXE) !== 0;
+    const u32 = this.u32;
+    const ramSize = this.ramSize;
+    // va is an integer below 2^48 (translateCore checked it): its two halves, from which the
+    // four 9-bit table indices (bits 47:39, 38:30, 29:21, 20:12; layout.ts tableIndex) come by
+    // integer shifts rather than a double division per level.
+    const vaLo = va >>> 0;
+    const vaHi = (va - vaLo) / TWO_32;
     let table = Math.floor(this._cr3 / PAGE_SIZE) * PAGE_SIZE;
     let perms = TLB_WRITABLE | TLB_USER;
     for (let level = 0; level < 4; level++) {
-      const ea = table + tableIndex(va, level) * ENTRY_SIZE;
-      let lo = this.tableWord(ea);
-      const hi = this.tableWord(ea + 4);
+      const index =
+        level === 3
+          ? (vaLo >>> 12) & 511
+          : level === 2
+            ? (vaLo >>> 21) & 511
+            : level === 1
+              ? ((vaHi << 2) | (vaLo >>> 30)) & 511
+              : (vaHi >>> 7) & 511;
+      const ea = table + index * ENTRY_SIZE;
+      // ea is 8-aligned and ramSize a multiple of 4096: both halves are in RAM or neither is;
+      // an entry outside RAM reads as all ones (master abort), as a master abort reads.
+      const inRam = ea + ENTRY_SIZE <= ramSize;
+      let lo = ALL_ONES;
+      let hi = ALL_ONES;
+      if (inRam) {
+        const w = ea >>> 2;
+        lo = u32[w];
+        hi = u32[w + 1];
+      }
       if ((lo & PTE_P) === 0) throw new PageFault(va, this.notPresentCode(access, implicit));
-      const problem = reservedBitsProblem(level, lo, hi, this.hiMask, nxe);
-      if (problem !== undefined) {
-        throw new PageFault(
-          va,
-          PF_PROT | PF_RSVD | this.notPresentCode(access, implicit),
-          `reserved bit in the level-${4 - level} entry at ${formatPhysical(ea)}: ${problem}`,
-        );
+      if ((hi & this.hiMask) !== 0 || (!nxe && (hi & PTE_XD_HI) !== 0) || (lo & PTE_PS) !== 0) {
+        const problem = reservedBitsProblem(level, lo, hi, this.hiMask, nxe);
+        if (problem !== undefined) {
+          throw new PageFault(
+            va,
+            PF_PROT | PF_RSVD | this.notPresentCode(access, implicit),
+            `reserved bit in the level-${4 - level} entry at ${formatPhysical(ea)}: ${problem}`,
+          );
+        }
       }
       if ((lo & PTE_RW) === 0) perms &= ~TLB_WRITABLE;
       if ((lo & PTE_US) === 0) perms &= ~TLB_USER;
       if ((hi & PTE_XD_HI) !== 0) perms |= TLB_NO_EXECUTE;
-      if ((lo & PTE_A) === 0 && ea + ENTRY_SIZE <= this.ramSize) {
+      if ((lo & PTE_A) === 0 && inRam) {
         lo = (lo | PTE_A) >>> 0;
-        this.u32[ea >>> 2] = lo;
+        u32[ea >>> 2] = lo;
       }
       const leaf = level === 3 || (level > 0 && (lo & PTE_PS) !== 0);
       if (!leaf) {
@@ -669,7 +688,7 @@ export class Mmu implements TlbListener, FastHitSource {
       if (code !== 0) throw new PageFault(va, code);
       if ((lo & PTE_D) !== 0) perms |= TLB_DIRTY;
       else if (access === Access.Write) {
-        if (ea + ENTRY_SIZE <= this.ramSize) this.u32[ea >>> 2] = (lo | PTE_D) >>> 0;
+        if (inRam) u32[ea >>> 2] = (lo | PTE_D) >>> 0;
         perms |= TLB_DIRTY;
       }
       const raw = entryAddress(lo, hi);
@@ -679,7 +698,7 @@ export class Mmu implements TlbListener, FastHitSource {
       const global = (lo & PTE_G) !== 0 && (this._cr4 & CR4_PGE) !== 0;
       const pat = (lo & (size === PAGE_SIZE ? PTE_PAT : PTE_PAT_LARGE)) !== 0 ? 4 : 0;
       const memType = pat | ((lo & PTE_PCD) !== 0 ? 2 : 0) | ((lo & PTE_PWT) !== 0 ? 1 : 0);
-      tlb.insert(this.pcid, pageVa, size, pagePa, perms, global, memType);
+      tlb.insertFromWalk(this.pcid, pageVa, size, pagePa, perms, global, memType);
       const pa = pagePa + (va - pageVa);
       if (!implicit && access !== Access.Fetch) this.fillFast(va, pa, perms);
       return pa;

@@ -139,6 +139,8 @@ class TlbArray {
    * pages are used.
    */
   sizesHeld = 0;
+  /** sets - 1 when `sets` is a power of two (a mask gives the set), else -1 (`firstWay`). */
+  private readonly setMask: number;
 
   constructor(cfg: TlbLevelConfig, name: string, epochs: FlushEpochs) {
     const { entries, ways } = cfg;
@@ -166,6 +168,7 @@ class TlbArray {
     this.stamp = new Float64Array(entries);
     this.epoch = new Float64Array(entries);
     this.epochs = epochs;
+    this.setMask = (this.sets & (this.sets - 1)) === 0 && this.sets <= 2 ** 30 ? this.sets - 1 : -1;
   }
 
   /**
@@ -173,6 +176,9 @@ class TlbArray {
    * sets, computed without a double `%` (a C call in V8; the values are exact integers).
    */
   firstWay(vpn: number): number {
+    const mask = this.setMask;
+    // `&` keeps the low 32 bits of vpn (< 2^36), which hold its residue mod a power of two.
+    if (mask >= 0) return (vpn & mask) * this.ways;
     return (vpn - Math.floor(vpn / this.sets) * this.sets) * this.ways;
   }
 
@@ -223,17 +229,40 @@ class TlbArray {
    * invalidated or flushed), or the LRU way.
    */
   victim(page: number, size: number, pcid: number): number {
+    // One pass with `present` inlined: a present entry for (pcid, page, size) wins wherever it
+    // is; else the first slot that is not present; else the first slot of least stamp (the
+    // LRU), which only matters when every slot is present.
     const first = this.firstWay(page / size);
+    const end = first + this.ways;
+    const ep = this.epochs;
+    const all = ep.scalar[EPOCH_ALL];
+    const nonGlobal = ep.scalar[EPOCH_NON_GLOBAL];
+    const pcidAll = ep.pcidAll;
+    const pcidNonGlobal = ep.pcidNonGlobal;
+    const valid = this.valid;
+    const epoch = this.epoch;
+    const pcids = this.pcid;
+    const stamp = this.stamp;
+    let free = -1;
     let best = first;
-    for (let k = first; k < first + this.ways; k++) {
-      if (this.page[k] === page && this.size[k] === size && this.pcid[k] === pcid && this.present(k))
-        return k;
+    let bestStamp = Number.POSITIVE_INFINITY;
+    for (let k = first; k < end; k++) {
+      let live = false;
+      if (valid[k] === 1) {
+        const e = epoch[k];
+        const p = pcids[k];
+        live =
+          e >= all && e >= pcidAll[p] && (this.global[k] === 1 || (e >= nonGlobal && e >= pcidNonGlobal[p]));
+      }
+      if (live) {
+        if (this.page[k] === page && this.size[k] === size && pcids[k] === pcid) return k;
+        if (free < 0 && stamp[k] < bestStamp) {
+          best = k;
+          bestStamp = stamp[k];
+        }
+      } else if (free < 0) free = k;
     }
-    for (let k = first; k < first + this.ways; k++) {
-      if (!this.present(k)) return k;
-      if (this.stamp[k] < this.stamp[best]) best = k;
-    }
-    return best;
+    return free >= 0 ? free : best;
   }
 
   /** Drops entries covering `va` that match `pcid` (and, with `globalToo`, global ones of any PCID). */
@@ -411,6 +440,24 @@ export class Tlb {
       );
     }
     checkPcid(pcid, "Tlb.insert");
+    this.fill(this.l1, pcid, va, size, pa, perms, global, memoryType);
+    if (this.l2 !== null) this.fill(this.l2, pcid, va, size, pa, perms, global, memoryType);
+  }
+
+  /**
+   * `insert` without its argument checks, for the MMU's page walk, whose arguments are valid
+   * by construction: `va` and `pa` aligned to `size`, `va` a linear address, `pcid` in 0..4095.
+   * Same effect as insert on valid arguments; anything else corrupts the TLB (use insert).
+   */
+  insertFromWalk(
+    pcid: number,
+    va: number,
+    size: PageSize,
+    pa: number,
+    perms: number,
+    global: boolean,
+    memoryType: number,
+  ): void {
     this.fill(this.l1, pcid, va, size, pa, perms, global, memoryType);
     if (this.l2 !== null) this.fill(this.l2, pcid, va, size, pa, perms, global, memoryType);
   }
