@@ -1,7 +1,9 @@
 /**
  * @side-kernel/kservice: the kernel API that drivers import (types, struct layouts, constants),
- * the service table, the checked-call layer's argument checks, and the resource ledger.
+ * the service table, the checked-call layer's argument checks, the resource ledger, and the
+ * address map (AddrMap) the ledger and the host's per-packet bookkeeping are built on.
  */
+export { AddrMap } from "./addrmap.js";
 export type {
   ArchInstructions,
   DeviceAccessors,

@@ -59,6 +59,26 @@ describe("Ledger", () => {
     for (const [k, v] of model) expect(l.get("skb", k)?.service).toBe(v.service);
   });
 
+  it("lists odd keys (negative, fractional) and table keys interleaved in acquisition order", () => {
+    const l = new Ledger();
+    l.acquire("dma-map", -1, "a", 1);
+    l.acquire("dma-map", 0x1000, "b", 2);
+    l.acquire("dma-map", 0.5, "c", 3);
+    l.acquire("dma-map", -2, "d", 4);
+    l.acquire("dma-map", 0x2000, "e", 5);
+    l.drop("dma-map", 0x1000);
+    l.acquire("dma-map", 0x1000, "f", 6);
+    expect(l.entries("dma-map").map((e) => [e.key, e.service, e.detail])).toEqual([
+      [-1, "a", 1],
+      [0.5, "c", 3],
+      [-2, "d", 4],
+      [0x2000, "e", 5],
+      [0x1000, "f", 6],
+    ]);
+    expect(l.release("dma-map", 0.5)).toEqual({ kind: "dma-map", key: 0.5, service: "c", detail: 3 });
+    expect(l.get("dma-map", 0x2000)).toEqual({ kind: "dma-map", key: 0x2000, service: "e", detail: 5 });
+  });
+
   it("rejects a kind that is not a resource kind", () => {
     expect(() => new Ledger().acquire("nope" as never, 1, "x")).toThrow(/not a resource kind/);
   });

@@ -7,7 +7,7 @@
  * a block, freeing someone else's block or freeing with the wrong service is a precise
  * `KernelBug`.
  */
-import { AddrMap } from "./addrmap.js";
+import { AddrMap } from "@side-kernel/kservice";
 import { hexAddr, KernelBug } from "./errors.js";
 import { FREED_HISTORY, KMALLOC_MIN, KMALLOC_SLAB_MAX } from "./limits.js";
 

@@ -23,6 +23,7 @@
  * - The run loop: `kernel.machine.run({ untilNs, until, maxEvents })`.
  */
 import {
+  AddrMap,
   EINVAL,
   ETH_ALEN,
   IFF_BROADCAST,
@@ -37,7 +38,6 @@ import {
   NetDevice,
   NetDeviceOps,
 } from "@side-kernel/kservice";
-import { AddrMap } from "./addrmap.js";
 import type { DriverInstance } from "./driver.js";
 import { hexAddr, KernelBug } from "./errors.js";
 import type { Kernel } from "./kernel.js";

@@ -5,6 +5,7 @@
  * ioremap space), resource helpers, config reads, drvdata and save/restore of the header.
  */
 import {
+  AddrMap,
   EBUSY,
   EINVAL,
   IORESOURCE_IO,
@@ -27,7 +28,6 @@ import {
   PCI_COMMAND_MASTER,
   PCI_COMMAND_MEMORY,
 } from "@side-kernel/pci";
-import { AddrMap } from "./addrmap.js";
 import type { DriverInstance } from "./driver.js";
 import { hex, hexAddr, KernelBug } from "./errors.js";
 import type { Kernel } from "./kernel.js";

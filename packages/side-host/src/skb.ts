@@ -6,6 +6,7 @@
  * skb_over_panic; a double free or a free of a non-skb is a precise KernelBug.
  */
 import {
+  AddrMap,
   ENOMEM,
   ETH_ALEN,
   ETH_HLEN,
@@ -18,7 +19,6 @@ import {
   PACKET_OTHERHOST,
   SkBuff,
 } from "@side-kernel/kservice";
-import { AddrMap } from "./addrmap.js";
 import { hexAddr, KernelBug } from "./errors.js";
 import { FreedHistory, type Heap } from "./heap.js";
 import type { Kernel } from "./kernel.js";

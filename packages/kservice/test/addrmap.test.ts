@@ -58,4 +58,52 @@ describe("AddrMap", () => {
     expect(m.seqOf(0)).toBe(0);
     expect(m.seqOf(16)).toBe(-1);
   });
+
+  it("keeps a side number per entry through updates, deletions and growth", () => {
+    const m = new AddrMap<string>(4);
+    const model = new Map<number, number>();
+    for (let i = 0; i < 200; i++) {
+      const key = BASE + ((i * 37) % 150) * 64;
+      if (i % 5 === 4) {
+        expect(m.delete(key)).toBe(model.delete(key));
+      } else if (i % 3 === 0) {
+        m.set(key, "s", i + 0.25);
+        model.set(key, i + 0.25);
+      } else {
+        expect(m.insert(key, "i", -i)).toBe(!model.has(key));
+        if (!model.has(key)) model.set(key, -i);
+      }
+    }
+    for (let s = 0; s < 150; s++) expect(m.aux(BASE + s * 64)).toBe(model.get(BASE + s * 64));
+    for (let s = 0; s < 150; s += 7) {
+      const key = BASE + s * 64;
+      const had = model.get(key);
+      const value = m.take(key);
+      expect(value === undefined).toBe(had === undefined);
+      if (had !== undefined) expect(m.takenAux).toBe(had);
+      expect(m.has(key)).toBe(false);
+      model.delete(key);
+    }
+    expect(m.size).toBe(model.size);
+    for (let s = 0; s < 150; s++) expect(m.aux(BASE + s * 64)).toBe(model.get(BASE + s * 64));
+    m.set(7, "plain");
+    expect(m.aux(7)).toBe(0);
+    expect(m.aux(-1)).toBeUndefined();
+  });
+
+  it("counts insertions of new keys only, and gives each key the count at its insertion", () => {
+    const m = new AddrMap<number>();
+    expect(m.insertions).toBe(0);
+    m.set(BASE, 1);
+    m.set(BASE, 2);
+    expect(m.insert(BASE, 3)).toBe(false);
+    expect(m.insertions).toBe(1);
+    m.delete(BASE);
+    m.insert(BASE + 16, 4);
+    expect(m.seqOf(BASE + 16)).toBe(1);
+    m.clear();
+    expect(m.insertions).toBe(2);
+    m.set(BASE, 5);
+    expect(m.seqOf(BASE)).toBe(2);
+  });
 });
