@@ -19,6 +19,7 @@ import {
   type ServiceName,
   type ServiceSpec,
 } from "@side-kernel/kservice";
+import { bindAccessors } from "./accessors.js";
 import type { DriverInstance } from "./driver.js";
 import type { Kernel } from "./kernel.js";
 
@@ -257,61 +258,13 @@ function nativeStub(kn: Kernel, inst: DriverInstance, name: ServiceName): (...ar
   };
 }
 
-/** A reusable buffer for memset. */
-const FILL_CHUNK = 4096;
-
 /**
- * Build the native `k` for `inst`: accessors straight to the kernel MMU (CPL 0, kernel CR3),
- * port I/O and privileged instructions on the CPU, and a stub per service.
+ * Build the native `k` for `inst`: the accessors of `bindAccessors`, which go straight to the
+ * kernel MMU (CPL 0, kernel CR3) and, for port I/O and privileged instructions, to the CPU; and
+ * a stub per service.
  */
 export function bindNative(kn: Kernel, inst: DriverInstance): KernelApi {
-  const mmu = kn.machine.mmu;
-  const cpu = kn.machine.cpu;
-  const fill = new Uint8Array(FILL_CHUNK);
-  const api: Record<string, unknown> = {
-    load8: (p: number) => mmu.load8(p),
-    load16: (p: number) => mmu.load16(p),
-    load32: (p: number) => mmu.load32(p),
-    load64: (p: number) => mmu.load64(p),
-    loadPtr: (p: number) => mmu.loadPtr(p),
-    store8: (p: number, v: number) => mmu.store8(p, v),
-    store16: (p: number, v: number) => mmu.store16(p, v),
-    store32: (p: number, v: number) => mmu.store32(p, v),
-    store64: (p: number, v: number) => mmu.store64(p, v),
-    storePtr: (p: number, v: number) => mmu.storePtr(p, v),
-    readBytes: (p: number, dst: Uint8Array, off?: number, len?: number) => mmu.readBytes(p, dst, off, len),
-    writeBytes: (p: number, src: Uint8Array, off?: number, len?: number) => mmu.writeBytes(p, src, off, len),
-    memcpy: (dst: number, src: number, len: number) => {
-      if (len > 0) mmu.copy(dst, src, len);
-    },
-    memset: (dst: number, byte: number, len: number) => {
-      fill.fill(byte & 0xff);
-      for (let off = 0; off < len; off += FILL_CHUNK)
-        mmu.writeBytes(dst + off, fill, 0, Math.min(FILL_CHUNK, len - off));
-    },
-    readl: (p: number) => mmu.load32(p),
-    readw: (p: number) => mmu.load16(p),
-    readb: (p: number) => mmu.load8(p),
-    writel: (v: number, p: number) => mmu.store32(p, v),
-    writew: (v: number, p: number) => mmu.store16(p, v),
-    writeb: (v: number, p: number) => mmu.store8(p, v),
-    inl: (port: number) => cpu.in(port, 4),
-    inw: (port: number) => cpu.in(port, 2),
-    inb: (port: number) => cpu.in(port, 1),
-    outl: (v: number, port: number) => cpu.out(port, 4, v),
-    outw: (v: number, port: number) => cpu.out(port, 2, v),
-    outb: (v: number, port: number) => cpu.out(port, 1, v),
-    arch: {
-      cli: () => cpu.cli(),
-      sti: () => cpu.sti(),
-      hlt: () => cpu.hlt(),
-      read_cr3: () => cpu.movFromCr(3),
-      write_cr3: (v: number) => cpu.movToCr(3, v),
-      wrmsr: (msr: number, v: number) => cpu.wrmsr(msr, v),
-      invlpg: (p: number) => cpu.invlpg(p),
-    },
-    fn: (name: string) => inst.fn(name),
-  };
+  const api = bindAccessors(kn.machine.mmu, kn.machine.cpu, inst);
   for (const name of Object.keys(SERVICES) as ServiceName[]) api[name] = nativeStub(kn, inst, name);
   return api as unknown as KernelApi;
 }

@@ -69,6 +69,7 @@ import {
   RFLAGS_IF,
 } from "@side-kernel/paging";
 import { InvalidOpcode, type Tss, USER_CS, USER_DS } from "@side-kernel/privilege";
+import { bindAccessors } from "./accessors.js";
 import { applyEffect, SERVICE_IMPLS } from "./binding.js";
 import { type DomainOptions, DriverDomain } from "./domain.js";
 import { DriverInstance } from "./driver.js";
@@ -885,63 +886,14 @@ const NOT_SERVICES = new Set([
   "inspect",
 ]);
 
-/** Chunk of the isolated memset. */
-const FILL_CHUNK = 4096;
-
 /**
- * Build the isolated `k` of `inst`: accessors through the MMU (at CPL 3 in the domain while the
- * driver runs), port I/O and `arch` on the CPU (so #GP at ring 3), an RVL stub for each
- * `rvl: "local"` service, a crossing stub for every other, and an unknown-service trap for
- * names that are not services.
+ * Build the isolated `k` of `inst`: the accessors of `bindAccessors` through the MMU (at CPL 3
+ * in the domain while the driver runs), port I/O and `arch` on the CPU (so #GP at ring 3), an
+ * RVL stub for each `rvl: "local"` service, a crossing stub for every other, and an
+ * unknown-service trap for names that are not services.
  */
 export function bindIsolated(kn: Kernel, inst: IsolatedDriverInstance): KernelApi {
-  const mmu = kn.machine.mmu;
-  const cpu = kn.machine.cpu;
-  const fill = new Uint8Array(FILL_CHUNK);
-  const api: Record<string, unknown> = {
-    load8: (p: number) => mmu.load8(p),
-    load16: (p: number) => mmu.load16(p),
-    load32: (p: number) => mmu.load32(p),
-    load64: (p: number) => mmu.load64(p),
-    loadPtr: (p: number) => mmu.loadPtr(p),
-    store8: (p: number, v: number) => mmu.store8(p, v),
-    store16: (p: number, v: number) => mmu.store16(p, v),
-    store32: (p: number, v: number) => mmu.store32(p, v),
-    store64: (p: number, v: number) => mmu.store64(p, v),
-    storePtr: (p: number, v: number) => mmu.storePtr(p, v),
-    readBytes: (p: number, dst: Uint8Array, off?: number, len?: number) => mmu.readBytes(p, dst, off, len),
-    writeBytes: (p: number, src: Uint8Array, off?: number, len?: number) => mmu.writeBytes(p, src, off, len),
-    memcpy: (dst: number, src: number, len: number) => {
-      if (len > 0) mmu.copy(dst, src, len);
-    },
-    memset: (dst: number, byte: number, len: number) => {
-      fill.fill(byte & 0xff);
-      for (let off = 0; off < len; off += FILL_CHUNK)
-        mmu.writeBytes(dst + off, fill, 0, Math.min(FILL_CHUNK, len - off));
-    },
-    readl: (p: number) => mmu.load32(p),
-    readw: (p: number) => mmu.load16(p),
-    readb: (p: number) => mmu.load8(p),
-    writel: (v: number, p: number) => mmu.store32(p, v),
-    writew: (v: number, p: number) => mmu.store16(p, v),
-    writeb: (v: number, p: number) => mmu.store8(p, v),
-    inl: (port: number) => cpu.in(port, 4),
-    inw: (port: number) => cpu.in(port, 2),
-    inb: (port: number) => cpu.in(port, 1),
-    outl: (v: number, port: number) => cpu.out(port, 4, v),
-    outw: (v: number, port: number) => cpu.out(port, 2, v),
-    outb: (v: number, port: number) => cpu.out(port, 1, v),
-    arch: {
-      cli: () => cpu.cli(),
-      sti: () => cpu.sti(),
-      hlt: () => cpu.hlt(),
-      read_cr3: () => cpu.movFromCr(3),
-      write_cr3: (v: number) => cpu.movToCr(3, v),
-      wrmsr: (msr: number, v: number) => cpu.wrmsr(msr, v),
-      invlpg: (p: number) => cpu.invlpg(p),
-    },
-    fn: (name: string) => inst.fn(name),
-  };
+  const api = bindAccessors(kn.machine.mmu, kn.machine.cpu, inst);
   for (const name of Object.keys(SERVICES) as ServiceName[]) {
     const spec: ServiceSpec = SERVICES[name];
     const localImpl = spec.rvl === "local" ? LOCAL_IMPLS[name] : undefined;
