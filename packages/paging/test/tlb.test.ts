@@ -15,6 +15,8 @@ import {
 import { machine } from "./helpers.js";
 
 const PAGE_A = 0x1000;
+/** First linear address of the kernel half. */
+const HIGH_BASE = 2 ** 47;
 const PAGE_B = 0x2000;
 
 /** A machine with PCIDs and global pages on, one global page and one non-global page mapped. */
@@ -33,6 +35,20 @@ const cached = (m: ReturnType<typeof machine>, va: number, pcid: number) =>
   m.mmu.tlb.peek(va, pcid) !== undefined;
 
 describe("Tlb structure", () => {
+  it("insertFromWalk caches what insert caches, in the same slots", () => {
+    const a = new Tlb({ l1: { entries: 4, ways: 2 }, stlb: { entries: 8, ways: 2 } });
+    const b = new Tlb({ l1: { entries: 4, ways: 2 }, stlb: { entries: 8, ways: 2 } });
+    const pages = [0x1000, 0x3000, 0x5000, 0x7000, 0x9000, LARGE_PAGE_SIZE * 3, 0x3000];
+    pages.forEach((va, i) => {
+      const size: PageSize = va >= LARGE_PAGE_SIZE ? LARGE_PAGE_SIZE : PAGE_SIZE;
+      a.insert(i & 1, va, size, size * (i + 1), TLB_WRITABLE, i === 2, i & 7);
+      b.insertFromWalk(i & 1, va, size, size * (i + 1), TLB_WRITABLE, i === 2, i & 7);
+    });
+    for (const va of pages) for (const pcid of [0, 1]) expect(b.peek(va, pcid)).toEqual(a.peek(va, pcid));
+    expect(b.occupancy).toEqual(a.occupancy);
+    expect(b.peek(0x3000, 0)).toBeDefined();
+  });
+
   it("caches entries by (PCID, page, size), with LRU replacement per set", () => {
     const tlb = new Tlb({ l1: { entries: 4, ways: 2 }, stlb: null });
     tlb.insert(1, 0x1000, PAGE_SIZE, 0x5000, TLB_WRITABLE, false);
@@ -270,7 +286,12 @@ describe("flushes by epoch (O(1) in host time) against eager clearing", () => {
   const vaArb = fc.oneof(
     { weight: 4, arbitrary: fc.nat(7).map((p) => p * PAGE_SIZE) },
     { weight: 1, arbitrary: fc.nat(1).map((p) => LARGE_PAGE_SIZE * (4 + p)) },
+    // 4 KiB pages of the kernel half: page numbers above 2^31, whose set comes from the low
+    // 32 bits of the page number when the set count is a power of two.
+    { weight: 2, arbitrary: fc.nat(7).map((p) => HIGH_BASE + p * PAGE_SIZE) },
   );
+  const sizeOf = (va: number): PageSize =>
+    va >= LARGE_PAGE_SIZE && va < HIGH_BASE ? LARGE_PAGE_SIZE : PAGE_SIZE;
   const pcidArb = fc.constantFrom(0, 1, 2, 1, 4095);
   const opArb = fc.oneof(
     {
@@ -293,49 +314,69 @@ describe("flushes by epoch (O(1) in host time) against eager clearing", () => {
     { weight: 2, arbitrary: fc.record({ t: fc.constant("flushAll" as const), keepGlobal: fc.boolean() }) },
   );
 
-  it("answers every lookup, fills the same slots and evicts the same entries as eager clearing (fast-check)", () => {
-    fc.assert(
-      fc.property(fc.array(opArb, { maxLength: 200 }), (ops) => {
-        const tlb = new Tlb({ l1: { entries: 4, ways: 2 }, stlb: { entries: 8, ways: 2 } });
-        const ref = new EagerTlb([4, 2], [8, 2]);
-        let flushes = 0;
-        let invalidations = 0;
-        for (const o of ops) {
-          if (o.t === "insert") {
-            const size: PageSize = o.va >= LARGE_PAGE_SIZE ? LARGE_PAGE_SIZE : PAGE_SIZE;
-            const pa = size * (o.frame + 1);
-            tlb.insert(o.pcid, o.va, size, pa, 0, o.global);
-            ref.insert(o.pcid, o.va, size, pa, o.global);
-          } else if (o.t === "find") {
-            const want = ref.find(o.va, o.pcid);
-            expect(tlb.find(o.va, o.pcid) ? tlb.hitPa : undefined).toBe(want);
-          } else if (o.t === "invlpg" || o.t === "invpcid0") {
-            const globalToo = o.t === "invlpg";
-            if (globalToo) tlb.invalidatePage(o.va, o.pcid);
-            else tlb.invalidatePageNonGlobal(o.va, o.pcid);
-            invalidations++;
-            ref.drop(
-              (a, k) =>
-                a.page[k] === o.va - (o.va % a.size[k]) && (a.global[k] ? globalToo : a.pcid[k] === o.pcid),
-            );
-          } else if (o.t === "flushPcid") {
-            tlb.flushPcid(o.pcid, { keepGlobal: o.keepGlobal });
-            flushes++;
-            ref.drop((a, k) => a.pcid[k] === o.pcid && !(o.keepGlobal && a.global[k]));
-          } else {
-            tlb.flushAll({ keepGlobal: o.keepGlobal });
-            flushes++;
-            ref.drop((a, k) => !(o.keepGlobal && a.global[k]));
+  // Power-of-two set counts (sets found by a mask) and others (found by division).
+  it.each([
+    [
+      [4, 2],
+      [8, 2],
+    ],
+    [
+      [6, 2],
+      [12, 4],
+    ],
+  ] as [number, number][][])(
+    "answers every lookup, fills the same slots and evicts the same entries as eager clearing, L1 %j STLB %j (fast-check)",
+    (l1, l2) => {
+      fc.assert(
+        fc.property(fc.array(opArb, { maxLength: 200 }), (ops) => {
+          const tlb = new Tlb({ l1: { entries: l1[0], ways: l1[1] }, stlb: { entries: l2[0], ways: l2[1] } });
+          const ref = new EagerTlb([l1[0], l1[1]], [l2[0], l2[1]]);
+          let flushes = 0;
+          let invalidations = 0;
+          for (const o of ops) {
+            if (o.t === "insert") {
+              const size = sizeOf(o.va);
+              const pa = size * (o.frame + 1);
+              tlb.insert(o.pcid, o.va, size, pa, 0, o.global);
+              ref.insert(o.pcid, o.va, size, pa, o.global);
+            } else if (o.t === "find") {
+              const want = ref.find(o.va, o.pcid);
+              expect(tlb.find(o.va, o.pcid) ? tlb.hitPa : undefined).toBe(want);
+            } else if (o.t === "invlpg" || o.t === "invpcid0") {
+              const globalToo = o.t === "invlpg";
+              if (globalToo) tlb.invalidatePage(o.va, o.pcid);
+              else tlb.invalidatePageNonGlobal(o.va, o.pcid);
+              invalidations++;
+              ref.drop(
+                (a, k) =>
+                  a.page[k] === o.va - (o.va % a.size[k]) && (a.global[k] ? globalToo : a.pcid[k] === o.pcid),
+              );
+            } else if (o.t === "flushPcid") {
+              tlb.flushPcid(o.pcid, { keepGlobal: o.keepGlobal });
+              flushes++;
+              ref.drop((a, k) => a.pcid[k] === o.pcid && !(o.keepGlobal && a.global[k]));
+            } else {
+              tlb.flushAll({ keepGlobal: o.keepGlobal });
+              flushes++;
+              ref.drop((a, k) => !(o.keepGlobal && a.global[k]));
+            }
+            expect(tlb.occupancy).toEqual(ref.occupancy());
           }
-          expect(tlb.occupancy).toEqual(ref.occupancy());
-        }
-        for (const va of [0, 5 * PAGE_SIZE, 7 * PAGE_SIZE, 4 * LARGE_PAGE_SIZE, 5 * LARGE_PAGE_SIZE])
-          for (const pcid of [0, 1, 2, 4095]) expect(tlb.peek(va, pcid)?.pa).toBe(ref.peek(va, pcid));
-        expect(tlb.stats).toMatchObject({ flushes, invalidations });
-      }),
-      { numRuns: 300 },
-    );
-  });
+          for (const va of [
+            0,
+            5 * PAGE_SIZE,
+            7 * PAGE_SIZE,
+            4 * LARGE_PAGE_SIZE,
+            5 * LARGE_PAGE_SIZE,
+            HIGH_BASE + 3 * PAGE_SIZE,
+          ])
+            for (const pcid of [0, 1, 2, 4095]) expect(tlb.peek(va, pcid)?.pa).toBe(ref.peek(va, pcid));
+          expect(tlb.stats).toMatchObject({ flushes, invalidations });
+        }),
+        { numRuns: 300 },
+      );
+    },
+  );
 
   /** Four cached entries, one per kind, each on its own page (same sets) and looked up under its own PCID. */
   const KINDS = [
