@@ -2,6 +2,7 @@
  * Physical memory: one ArrayBuffer, little-endian, with bounds-checked accessors.
  * Page tables live inside it in their real bit layout (DESIGN.md "The machine").
  */
+import { copyFromRam, copyToRam } from "./copy.js";
 import { formatPhysical, PAGE_SIZE } from "./layout.js";
 import { DEFAULT_MEMORY_SIZE, MAX_MEMORY_SIZE } from "./limits.js";
 
@@ -146,7 +147,7 @@ export class PhysicalMemory {
   readBytes(pa: number, dst: Uint8Array, dstOffset = 0, length: number = dst.length - dstOffset): void {
     this.check(pa, length);
     checkHostRange(dst, dstOffset, length);
-    dst.set(this.u8.subarray(pa, pa + length), dstOffset);
+    copyFromRam(this.u8, pa, dst, dstOffset, length);
   }
 
   /**
@@ -156,7 +157,7 @@ export class PhysicalMemory {
   writeBytes(pa: number, src: Uint8Array, srcOffset = 0, length: number = src.length - srcOffset): void {
     this.check(pa, length);
     checkHostRange(src, srcOffset, length);
-    this.u8.set(src.subarray(srcOffset, srcOffset + length), pa);
+    copyToRam(src, srcOffset, this.u8, pa, length);
   }
 
   /** Copies `length` bytes from `srcPa` to `dstPa` (overlap-safe, like memmove). Throws RangeError when out of range. */

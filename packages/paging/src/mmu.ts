@@ -26,6 +26,8 @@
  *   field is initialised in the constructor and keeps one representation (values that may
  *   become fractional or large live in typed arrays), so the hidden class never changes.
  */
+
+import { copyFromRam, copyToRam } from "./copy.js";
 import {
   AccessBudgetExceeded,
   GeneralProtection,
@@ -982,7 +984,7 @@ export class Mmu implements TlbListener, FastHitSource {
       this.book[BOOK_SLOW]++;
       const pa = this.translateCore(cur, Access.Read, false);
       const n = Math.min(length - done, PAGE_SIZE - (cur & PAGE_MASK));
-      if (pa + n <= this.ramSize) dst.set(this.u8.subarray(pa, pa + n), dstOffset + done);
+      if (pa + n <= this.ramSize) copyFromRam(this.u8, pa, dst, dstOffset + done, n);
       else for (let k = 0; k < n; k++) dst[dstOffset + done + k] = this.readPhys(pa + k, 1);
       done += n;
     }
@@ -1001,7 +1003,7 @@ export class Mmu implements TlbListener, FastHitSource {
       this.book[BOOK_SLOW]++;
       const pa = this.translateCore(cur, Access.Write, false);
       const n = Math.min(length - done, PAGE_SIZE - (cur & PAGE_MASK));
-      if (pa + n <= this.ramSize) this.u8.set(src.subarray(srcOffset + done, srcOffset + done + n), pa);
+      if (pa + n <= this.ramSize) copyToRam(src, srcOffset + done, this.u8, pa, n);
       else for (let k = 0; k < n; k++) this.writePhys(pa + k, 1, src[srcOffset + done + k]);
       done += n;
     }

@@ -43,4 +43,24 @@ describe("PhysicalMemory", () => {
     expect(m.read32(100)).toBe(0xabababab);
     expect(() => m.readBytes(0, out, 2, 3)).toThrow(/host buffer range/);
   });
+
+  it("copies like memmove when the host array is a view of the memory itself, short or long", () => {
+    for (const n of [5, 16, 17, 100]) {
+      const m = new PhysicalMemory(4096);
+      const ref = new Uint8Array(4096);
+      for (let i = 0; i < 300; i++) {
+        m.write8(i, i & 0xff);
+        ref[i] = i & 0xff;
+      }
+      const view = new Uint8Array(m.buffer, 0, 4096);
+      // Destination overlaps the source 3 bytes higher, then the source 3 bytes higher.
+      m.readBytes(10, view, 13, n);
+      ref.copyWithin(13, 10, 10 + n);
+      m.writeBytes(150, view, 153, n);
+      ref.copyWithin(150, 153, 153 + n);
+      const got = new Uint8Array(300);
+      m.readBytes(0, got);
+      expect([...got]).toEqual([...ref.subarray(0, 300)]);
+    }
+  });
 });

@@ -250,6 +250,17 @@ describe("accessors", () => {
     expect(dst).toEqual(src);
     mmu.copy(0x1000, 0x1100, 100);
     expect(mmu.load8(0x1000 + 99)).toBe(99);
+    // Short copies (a plain loop) with a host array that is a view of RAM over the source.
+    const ram = new Uint8Array(memory.buffer);
+    const expected = ram.slice(0x50100, 0x50100 + 12);
+    mmu.readBytes(0x1100, ram, 0x50104, 12);
+    expect([...ram.subarray(0x50104, 0x50104 + 12)]).toEqual([...expected]);
+    const again = ram.slice(0x50104, 0x50104 + 12);
+    mmu.writeBytes(0x1100, ram, 0x50104, 12);
+    expect([...ram.subarray(0x50100, 0x50100 + 12)]).toEqual([...again]);
+    const tail = new Uint8Array(3);
+    mmu.readBytes(0x1ffe, tail, 0, 3);
+    expect([...tail]).toEqual([memory.read8(0x50ffe), memory.read8(0x50fff), memory.read8(0x60000)]);
     expect(() => mmu.store64(0x1000, -1)).toThrow(RangeError);
   });
 
