@@ -15,7 +15,7 @@
  * - each driver domain's PML4: no user half, the kernel's entries 256..511 (same tables), only
  *   its own region slot U/S=1.
  */
-import { PciDev } from "@side-kernel/kservice";
+import { PCI_COMMAND, PciDev } from "@side-kernel/kservice";
 import { ENTRY_SIZE, PAGE_SIZE, PTE_A, PTE_D, PTE_P, PTE_PS, PTE_US } from "@side-kernel/paging";
 import { MSR_FMASK, MSR_LSTAR, MSR_STAR } from "@side-kernel/privilege";
 import { hexAddr } from "./errors.js";
@@ -41,6 +41,8 @@ export interface IntegrityReport {
   readonly problems: readonly string[];
 }
 
+/** The Command register: the low half of the dword at PCI_COMMAND. */
+const COMMAND_MASK = 0xffff;
 const ENTRIES = PAGE_SIZE / ENTRY_SIZE;
 /** Bytes of the type-0 configuration header compared (hardware.md 4.2). */
 const CONFIG_HEADER_BYTES = 64;
@@ -77,8 +79,12 @@ export class IntegrityChecker {
       }
       out[`pci_dev ${d.name}`] = h;
       let c = FNV_BASIS;
-      for (let off = 0; off < CONFIG_HEADER_BYTES; off += 4)
-        c = fnv(c, kn.machine.bus.configRead(d.fn.bdf, off, 4));
+      for (let off = 0; off < CONFIG_HEADER_BYTES; off += 4) {
+        const dword = kn.machine.bus.configRead(d.fn.bdf, off, 4);
+        // Status (the high half at 0x04) is the device's state, not the kernel's: its interrupt
+        // status bit follows INTx and its error bits are set by hardware. Hash Command only.
+        c = fnv(c, off === PCI_COMMAND ? dword & COMMAND_MASK : dword);
+      }
       out[`PCI config ${d.name}`] = c;
     }
     out.CR4 = cpu.cr4;
