@@ -18,6 +18,13 @@ export function accessOk(va: number, length: number): boolean {
   );
 }
 
+/** The direction of a user copy. */
+enum CopyKind {
+  FromUser,
+  ToUserFromKernel,
+  ToUserFromHost,
+}
+
 /** User copies through a CPU's MMU (the current CR3 decides whose memory). */
 export class UserCopy implements UserAccess {
   /** Copies that ended in -EFAULT (bad range or a #PF in the copy). */
@@ -40,68 +47,54 @@ export class UserCopy implements UserAccess {
     this.cpu.rflags = this.cpu.rflags & ~RFLAGS_AC;
   }
 
-  private fault(e: unknown): number {
-    if (e instanceof CpuException && e.vector === X86_TRAP_PF) {
+  /**
+   * One user copy of `length` bytes at `userVa`, in direction `kind`: access_ok, STAC, the copy,
+   * CLAC. Returns 0, or -EFAULT for a bad range or a #PF during the copy; rethrows anything else.
+   */
+  private copyUser(
+    kind: CopyKind,
+    userVa: number,
+    buffer: Uint8Array | null,
+    bufferOffset: number,
+    kernelVa: number,
+    length: number,
+  ): number {
+    if (!accessOk(userVa, length)) {
       this.faults++;
       return -EFAULT;
     }
-    throw e;
+    if (length === 0) return 0;
+    this.stac();
+    try {
+      if (kind === CopyKind.FromUser) this.mmu.readBytes(userVa, buffer!, bufferOffset, length);
+      else if (kind === CopyKind.ToUserFromKernel) this.mmu.copy(userVa, kernelVa, length);
+      else this.mmu.writeBytes(userVa, buffer!, bufferOffset, length);
+    } catch (e) {
+      if (e instanceof CpuException && e.vector === X86_TRAP_PF) {
+        this.faults++;
+        return -EFAULT;
+      }
+      throw e;
+    } finally {
+      this.clac();
+    }
+    if (kind === CopyKind.FromUser) this.bytesIn += length;
+    else this.bytesOut += length;
+    return 0;
   }
 
   /** copy_from_user into `dst[dstOffset..]`. Returns 0 or -EFAULT; throws RangeError for a bad host range. */
   copyFromUser(dst: Uint8Array, dstOffset: number, userVa: number, length: number): number {
-    if (!accessOk(userVa, length)) {
-      this.faults++;
-      return -EFAULT;
-    }
-    if (length === 0) return 0;
-    this.stac();
-    try {
-      this.mmu.readBytes(userVa, dst, dstOffset, length);
-    } catch (e) {
-      return this.fault(e);
-    } finally {
-      this.clac();
-    }
-    this.bytesIn += length;
-    return 0;
+    return this.copyUser(CopyKind.FromUser, userVa, dst, dstOffset, 0, length);
   }
 
   /** copy_to_user from kernel linear `kernelVa`. Returns 0 or -EFAULT. */
   copyToUser(userVa: number, kernelVa: number, length: number): number {
-    if (!accessOk(userVa, length)) {
-      this.faults++;
-      return -EFAULT;
-    }
-    if (length === 0) return 0;
-    this.stac();
-    try {
-      this.mmu.copy(userVa, kernelVa, length);
-    } catch (e) {
-      return this.fault(e);
-    } finally {
-      this.clac();
-    }
-    this.bytesOut += length;
-    return 0;
+    return this.copyUser(CopyKind.ToUserFromKernel, userVa, null, 0, kernelVa, length);
   }
 
   /** copy_to_user from a host buffer (kernel data built in JS). Returns 0 or -EFAULT. */
   copyBytesToUser(userVa: number, src: Uint8Array, srcOffset: number, length: number): number {
-    if (!accessOk(userVa, length)) {
-      this.faults++;
-      return -EFAULT;
-    }
-    if (length === 0) return 0;
-    this.stac();
-    try {
-      this.mmu.writeBytes(userVa, src, srcOffset, length);
-    } catch (e) {
-      return this.fault(e);
-    } finally {
-      this.clac();
-    }
-    this.bytesOut += length;
-    return 0;
+    return this.copyUser(CopyKind.ToUserFromHost, userVa, src, srcOffset, 0, length);
   }
 }
