@@ -2,7 +2,9 @@
  * The binding of `k`: the service implementations (one table, Linux names, from kservice's
  * SERVICES) and the native binder. A native service stub charges the driver's memory accesses
  * so far, charges the spec's cost to "kernel", runs the implementation, applies the spec's
- * ledger effect (kept in native mode too) and charges the kernel's accesses. Accessors go
+ * ledger effect (kept in native mode too) and charges the kernel's accesses. A call an armed
+ * failpoint (`kernel.failpoints`) picks returns the service's failure value instead, charged
+ * the same but with no implementation run and no ledger effect. Accessors go
  * straight to the MMU at CPL 0 in the kernel address space.
  *
  * The isolated mode re-binds only this: its stubs will run `checkCall` (kservice) and cross
@@ -21,6 +23,7 @@ import {
 } from "@side-kernel/kservice";
 import { bindAccessors } from "./accessors.js";
 import type { DriverInstance } from "./driver.js";
+import { failureValue } from "./failpoints.js";
 import type { Kernel } from "./kernel.js";
 
 /** A service implementation: (kernel, calling instance, the call's arguments) -> result. */
@@ -218,11 +221,17 @@ function nativeStub(kn: Kernel, inst: DriverInstance, name: ServiceName): (...ar
   const clock = machine.clock;
   const ledger = inst.ledger;
   const counters = inst.counters;
+  const fp = kn.failpoints;
+  const fail = spec.returns === "void" ? 0 : failureValue(name, spec);
   if (effect === undefined) {
     return (a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown): number => {
       machine.chargeAccesses("driver");
       clock.charge("kernel", cost);
       counters.serviceCalls++;
+      if (fp.armed !== 0 && fp.shouldFail(name, inst.name)) {
+        machine.chargeAccesses("kernel");
+        return fail;
+      }
       const r = impl(kn, inst, a, b, c, d, e);
       const rv = typeof r === "number" ? r : 0;
       machine.chargeAccesses("kernel");
@@ -236,6 +245,10 @@ function nativeStub(kn: Kernel, inst: DriverInstance, name: ServiceName): (...ar
       machine.chargeAccesses("driver");
       clock.charge("kernel", cost);
       counters.serviceCalls++;
+      if (fp.armed !== 0 && fp.shouldFail(name, inst.name)) {
+        machine.chargeAccesses("kernel");
+        return fail;
+      }
       const r = impl(kn, inst, a, b, c, d, e);
       const rv = typeof r === "number" ? r : 0;
       const key = pick(at, a, b, c, d, e);
@@ -250,6 +263,10 @@ function nativeStub(kn: Kernel, inst: DriverInstance, name: ServiceName): (...ar
     machine.chargeAccesses("driver");
     clock.charge("kernel", cost);
     counters.serviceCalls++;
+    if (fp.armed !== 0 && fp.shouldFail(name, inst.name)) {
+      machine.chargeAccesses("kernel");
+      return fail;
+    }
     const r = impl(kn, inst, a, b, c, d, e);
     const rv = typeof r === "number" ? r : 0;
     if (succeeded(spec, rv)) ledger.acquire(kind, at < 0 ? rv : pick(at, a, b, c, d, e), name);

@@ -25,6 +25,7 @@ export {
   type LoadOptions,
 } from "./driver.js";
 export { hex, hexAddr, KernelBug, KernelPanic, Livelock, ModuleLeak } from "./errors.js";
+export { type FailpointOptions, Failpoints, failureValue, type InjectedFailure } from "./failpoints.js";
 export {
   type BlockKind,
   Heap,

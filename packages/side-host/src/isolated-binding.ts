@@ -74,6 +74,7 @@ import { applyEffect, SERVICE_IMPLS } from "./binding.js";
 import { type DomainOptions, DriverDomain } from "./domain.js";
 import { DriverInstance } from "./driver.js";
 import { hexAddr, KernelBug, KernelPanic, Livelock } from "./errors.js";
+import { failureValue } from "./failpoints.js";
 import type { Kernel } from "./kernel.js";
 import { ENTRY_POINT_STRIDE, pml4Slot } from "./layout.js";
 import { IRQ_LINES } from "./limits.js";
@@ -405,17 +406,23 @@ export class IsolatedDriverInstance extends DriverInstance {
     if (kcr3 !== dom.cr3) cpu.switchAddressSpace(kcr3);
     cpu.ltr(this.kernelTss);
     clock.charge("kernel", spec.cost);
-    let r: unknown;
-    try {
-      r = impl(kn, this, a, b, c, d, e);
-    } catch (err) {
-      throw this.serviceError(err, name);
+    let rv: number;
+    const fp = kn.failpoints;
+    if (fp.armed !== 0 && fp.shouldFail(name, this.name)) {
+      rv = failureValue(name, spec);
+    } else {
+      let r: unknown;
+      try {
+        r = impl(kn, this, a, b, c, d, e);
+      } catch (err) {
+        throw this.serviceError(err, name);
+      }
+      if (this.stopped) throw DRIVER_STOPPED;
+      rv = typeof r === "number" ? r : 0;
+      const effect = spec.effect;
+      if (effect !== undefined)
+        applyEffect(this.ledger, name, spec, effect, rv, argv[0], argv[1], argv[2], argv[3], argv[4]);
     }
-    if (this.stopped) throw DRIVER_STOPPED;
-    const rv = typeof r === "number" ? r : 0;
-    const effect = spec.effect;
-    if (effect !== undefined)
-      applyEffect(this.ledger, name, spec, effect, rv, argv[0], argv[1], argv[2], argv[3], argv[4]);
     clock.chargeAccesses(mmu, "kernel");
     // back: the domain's address space and TSS, IRET to ring 3
     cpu.ltr(dom.tss);
@@ -444,6 +451,11 @@ export class IsolatedDriverInstance extends DriverInstance {
     const saved = this.site.service;
     this.site.service = name;
     this.kn.machine.clock.charge("driver", spec.cost);
+    const fp = this.kn.failpoints;
+    if (fp.armed !== 0 && fp.shouldFail(name, this.name)) {
+      this.site.service = saved;
+      return failureValue(name, spec);
+    }
     const r = impl(this, a, b, c);
     const effect = spec.effect;
     if (effect !== undefined) applyEffect(this.ledger, name, spec, effect, r, a, b, c, 0, 0);

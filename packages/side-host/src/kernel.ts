@@ -3,6 +3,7 @@
  * services, locks and delays, the log, the driver loader, and the run-loop hooks. Subsystems
  * live one per file (pci-core, irq, softirq, timers, netdev, skb) and are reached from here.
  */
+
 import {
   __GFP_ZERO,
   DMA_BIT_MASK,
@@ -28,6 +29,7 @@ import { KERNEL_CS, MSR_FMASK, MSR_LSTAR, MSR_STAR, USER32_CS } from "@side-kern
 import { bindNative } from "./binding.js";
 import { type CallHost, DriverInstance, type ExecutionContext, type LoadOptions } from "./driver.js";
 import { hex, hexAddr, KernelBug, KernelPanic, ModuleLeak } from "./errors.js";
+import { Failpoints } from "./failpoints.js";
 import { Heap } from "./heap.js";
 import { IrqCore } from "./irq.js";
 import { createIsolatedInstance, IsolatedDriverInstance } from "./isolated-binding.js";
@@ -105,6 +107,8 @@ export class Kernel implements RunHooks, CallHost {
   readonly pci: PciCore;
   readonly net: NetCore;
   readonly skb: SkbCore;
+  /** Failure injection into driver service calls (see `Failpoints`). */
+  readonly failpoints = new Failpoints();
   /** The kernel's execution context: ring 0 in the kernel address space. */
   readonly context: ExecutionContext;
   /** Frames in use before boot (the machine's own) and right after boot. */
