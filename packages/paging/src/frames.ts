@@ -119,7 +119,6 @@ export class FrameAllocator {
     this.cursor = i + 1 === n ? 0 : i + 1;
     const pa = this.base + i * PAGE_SIZE;
     this.memory.u8.fill(0, pa, pa + PAGE_SIZE);
-    this.memory.noteWrite(pa, PAGE_SIZE);
     return pa;
   }
 
@@ -187,7 +186,6 @@ export class FrameAllocator {
         this.used += count;
         const pa = this.base + i * PAGE_SIZE;
         this.memory.u8.fill(0, pa, pa + count * PAGE_SIZE);
-        this.memory.noteWrite(pa, count * PAGE_SIZE);
         return pa;
       }
       // Skip past the used frame, to the next aligned start.

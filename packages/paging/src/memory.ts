@@ -30,17 +30,6 @@ export class PhysicalMemory {
   /** 32-bit view of `buffer` (host-endian; every supported host is little-endian), for hot paths. */
   readonly u32: Uint32Array;
   private readonly view: DataView;
-  /**
-   * Walk-memo support (mmu.ts "walk memo"). tableFrames[pa / 4096] is 1 for a frame some MMU's
-   * walk memo relies on as a paging structure. `pagingEpoch` changes whenever anything may
-   * have written such a frame (or an AddressSpace changed an entry); every memo is dropped
-   * when it sees a new epoch. Code that writes `u8`/`u32` directly must call `noteWrite`.
-   */
-  readonly tableFrames: Uint8Array;
-  /** See tableFrames. An integer that only grows. */
-  pagingEpoch = 0;
-  /** MMUs sharing this memory: told (tableFrameMarked) when a frame becomes a table frame. */
-  readonly walkMemoUsers: { tableFrameMarked(pa: number): void }[] = [];
 
   /**
    * Allocates zeroed memory. Throws `RangeError` if `size` is not a positive multiple of 4096
@@ -57,29 +46,6 @@ export class PhysicalMemory {
     this.u8 = new Uint8Array(this.buffer);
     this.u32 = new Uint32Array(this.buffer);
     this.view = new DataView(this.buffer);
-    this.tableFrames = new Uint8Array(size / PAGE_SIZE);
-  }
-
-  /**
-   * Reports a write of `length` bytes at `pa` made directly through `u8`/`u32` (the accessors
-   * below report their own): drops every walk memo if it touched a paging-structure frame.
-   * Never throws (out-of-range parts are ignored).
-   */
-  noteWrite(pa: number, length: number): void {
-    if (length <= 0) return;
-    const frames = this.tableFrames;
-    const last = Math.min(Math.floor((pa + length - 1) / PAGE_SIZE), frames.length - 1);
-    for (let f = Math.max(0, Math.floor(pa / PAGE_SIZE)); f <= last; f++) {
-      if (frames[f] !== 0) {
-        this.pagingEpoch++;
-        return;
-      }
-    }
-  }
-
-  /** Drops every walk memo (a paging-structure entry may have changed). Never throws. */
-  pagingStructuresChanged(): void {
-    this.pagingEpoch++;
   }
 
   /** Throws the RangeError for an access of `length` bytes at `pa`. */
@@ -136,14 +102,12 @@ export class PhysicalMemory {
   write8(pa: number, value: number): void {
     if (pa >>> 0 !== pa || pa >= this.size) this.outOfRange(pa, 1);
     this.u8[pa] = value;
-    if (this.tableFrames[pa >>> 12] !== 0) this.pagingEpoch++;
   }
 
   /** Writes the low 16 bits of `value` at `pa`, little-endian. Throws RangeError when out of range. */
   write16(pa: number, value: number): void {
     if (pa >>> 0 !== pa || pa + 2 > this.size) this.outOfRange(pa, 2);
     this.view.setUint16(pa, value, true);
-    this.noteWrite(pa, 2);
   }
 
   /** Writes the low 32 bits of `value` at `pa`, little-endian. Throws RangeError when out of range. */
@@ -151,7 +115,6 @@ export class PhysicalMemory {
     if (pa >>> 0 !== pa || pa + 4 > this.size) this.outOfRange(pa, 4);
     if ((pa & 3) === 0) this.u32[pa >>> 2] = value;
     else this.view.setUint32(pa, value >>> 0, true);
-    this.noteWrite(pa, 4);
   }
 
   /**
@@ -168,7 +131,6 @@ export class PhysicalMemory {
     }
     this.view.setUint32(pa, value >>> 0, true);
     this.view.setUint32(pa + 4, Math.floor(value / TWO_32) >>> 0, true);
-    this.noteWrite(pa, 8);
   }
 
   /** Writes a 64-bit value given as its 32-bit halves. Throws RangeError when out of range. */
@@ -176,7 +138,6 @@ export class PhysicalMemory {
     if (pa >>> 0 !== pa || pa + 8 > this.size) this.outOfRange(pa, 8);
     this.view.setUint32(pa, lo >>> 0, true);
     this.view.setUint32(pa + 4, hi >>> 0, true);
-    this.noteWrite(pa, 8);
   }
 
   /**
@@ -197,7 +158,6 @@ export class PhysicalMemory {
     this.check(pa, length);
     checkHostRange(src, srcOffset, length);
     copyToRam(src, srcOffset, this.u8, pa, length);
-    this.noteWrite(pa, length);
   }
 
   /** Copies `length` bytes from `srcPa` to `dstPa` (overlap-safe, like memmove). Throws RangeError when out of range. */
@@ -205,7 +165,6 @@ export class PhysicalMemory {
     this.check(srcPa, length);
     this.check(dstPa, length);
     this.u8.copyWithin(dstPa, srcPa, srcPa + length);
-    this.noteWrite(dstPa, length);
   }
 
   /** Sets `length` bytes at `pa` to `byte` (0..255). Throws RangeError when out of range or byte is invalid. */
@@ -213,7 +172,6 @@ export class PhysicalMemory {
     this.check(pa, length);
     if ((byte & 0xff) !== byte) throw new RangeError(`fill byte ${String(byte)} is not in 0..255`);
     this.u8.fill(byte, pa, pa + length);
-    this.noteWrite(pa, length);
   }
 }
 

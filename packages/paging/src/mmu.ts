@@ -25,18 +25,6 @@
  * - the hot path's numbers are a const enum that esbuild inlines as literals (`Fast`); every
  *   field is initialised in the constructor and keeps one representation (values that may
  *   become fractional or large live in typed arrays), so the hidden class never changes.
- *
- * Walk memo (host time only; MmuOptions.walkMemo). After a flushing CR3 write the same walks
- * repeat; a successful walk whose path lies in RAM is remembered per (root table, 4 KiB page)
- * with what it computed (page, size, combined R/W, U/S, XD, G, memory type, leaf D). A later
- * walk of that page still counts as a walk (recordWalk) and inserts the same TLB entry; it is
- * served from the memo unless it would set D (a write with D=0), when it walks for real. The
- * memo is valid while memory.pagingEpoch is unchanged; the epoch changes on every AddressSpace
- * edit, writeEntry, walk that sets D, PhysicalMemory write into a frame the memo relies on
- * (memory.tableFrames), and MMU store into such a frame (no write fast-path slot ever points
- * into one: fillFast refuses, tableFrameMarked withdraws). A bits need no epoch change: every
- * memoised path has them all set, and only a write (which changes the epoch) clears one.
- * Direct writes to memory.u8/u32 must call memory.noteWrite.
  */
 
 import { copyFromRam, copyToRam } from "./copy.js";
@@ -132,45 +120,6 @@ export interface MmuOptions {
   mmio?: MmioHandler;
   /** MAXPHYADDR for reserved-bit checks (default 46). */
   maxPhysAddrBits?: number;
-  /**
-   * Use the host-side walk memo (default true). It changes no simulated result, only host
-   * time; false is for checking that claim.
-   */
-  walkMemo?: boolean;
-}
-
-/**
- * What one successful walk computed (walk memo): the leaf's page, rights, attributes and D.
- * Only made when every entry on the path is in RAM and has A set afterwards.
- */
-class WalkMemoEntry {
-  constructor(
-    readonly pageVa: number,
-    readonly pagePa: number,
-    readonly size: PageSize,
-    /** TLB_WRITABLE | TLB_USER | TLB_NO_EXECUTE as combined along the path (no TLB_DIRTY). */
-    readonly perms: number,
-    /** The leaf's G bit (PGE is applied when used). */
-    readonly g: boolean,
-    readonly memType: number,
-    /** The leaf's D bit was set. */
-    readonly dirty: boolean,
-  ) {}
-}
-
-/** Memo entries kept per MMU before the memo is emptied and refilled. */
-const WALK_MEMO_LIMIT = 1 << 16;
-
-/**
- * One MMU's walk memo: root table address / 4096 -> (va / 4096 -> entry). Valid while
- * memory.pagingEpoch equals `epoch`; emptied otherwise.
- */
-class WalkMemo {
-  readonly map = new Map<number, Map<number, WalkMemoEntry>>();
-  size = 0;
-  epoch = -1;
-  /** Table frames of the walk in progress. */
-  readonly tables = new Float64Array(4);
 }
 
 /** Options of `Mmu.translate`. */
@@ -230,8 +179,6 @@ const TWO_64 = 2 ** 64;
 const SIGN_EXTENSION_HI = 0xffff0000;
 const ALL_ONES = 0xffffffff;
 const EMPTY_TAG = -1;
-/** Tag of a filled slot withdrawn by tableFrameMarked: matches no page, and is not EMPTY_TAG. */
-const DEAD_TAG = -2;
 /** Stand-in for an infinite budget: large, yet decrements stay exact (below 2^53). */
 const INFINITE_BUDGET = 2 ** 52;
 /**
@@ -321,8 +268,6 @@ export class Mmu implements TlbListener, FastHitSource {
    */
   private readonly filled = new Int32Array(2 * FAST_PATH_ENTRIES);
   private filledCount = 0;
-  /** The walk memo (WalkMemo), or null when MmuOptions.walkMemo is false. One field, so the hit path's object stays as it was. */
-  private readonly wm: WalkMemo | null;
 
   /**
    * A CPU at CPL 0 with CR0 = PE|PG|WP, CR4 = PAE, EFER = LME|LMA|NXE|SCE, CR3 = 0.
@@ -341,20 +286,6 @@ export class Mmu implements TlbListener, FastHitSource {
     this.book[BOOK_RESERVE] = INFINITE_BUDGET;
     this.book[BOOK_START] = INFINITE_BUDGET;
     this.hiMask = reservedHiMask(options.maxPhysAddrBits ?? DEFAULT_MAX_PHYS_ADDR_BITS);
-    this.wm = options.walkMemo === false ? null : new WalkMemo();
-    if (this.wm !== null) memory.walkMemoUsers.push(this);
-  }
-
-  /**
-   * Walk memo: the frame at physical `pa` became a table frame, so no write fast-path slot may
-   * point into it. Such a slot gets DEAD_TAG (never a page base, still listed in `filled`).
-   */
-  tableFrameMarked(pa: number): void {
-    const fast = this.fast;
-    const word = pa / 4;
-    for (let j = Fast.WriteSlots; j < Fast.Length; j += 2) {
-      if (fast[j + 1] === word && fast[j] !== EMPTY_TAG) fast[j] = DEAD_TAG;
-    }
   }
 
   // ---- state -------------------------------------------------------------------------------
@@ -570,14 +501,7 @@ export class Mmu implements TlbListener, FastHitSource {
       throw new GeneralProtection(`EFER value ${hex(value)} sets reserved bits`);
     if ((value & EFER_LME) === 0) throw new GeneralProtection("EFER.LME cleared while paging is on");
     const next = (value & ~EFER_LMA) | (this._efer & EFER_LMA);
-    if (((next ^ this._efer) & EFER_NXE) !== 0) {
-      this.tlb.flushAllEntries(false);
-      // Reserved-bit checks of XD depend on NXE.
-      if (this.wm !== null) {
-        this.wm.map.clear();
-        this.wm.size = 0;
-      }
-    }
+    if (((next ^ this._efer) & EFER_NXE) !== 0) this.tlb.flushAllEntries(false);
     this._efer = next;
     this.tlbInvalidated();
   }
@@ -691,12 +615,7 @@ export class Mmu implements TlbListener, FastHitSource {
     if (fast[i] === EMPTY_TAG) this.filled[this.filledCount++] = i;
     fast[i] = va - off;
     fast[i + 1] = page / 4;
-    // Never a write slot into a table frame (walk memo): such stores must reach noteStore.
-    if (
-      (perms & TLB_DIRTY) !== 0 &&
-      this.memory.tableFrames[page / PAGE_SIZE] === 0 &&
-      this.rightsFault(perms, Access.Write, false) === 0
-    ) {
+    if ((perms & TLB_DIRTY) !== 0 && this.rightsFault(perms, Access.Write, false) === 0) {
       const j = Fast.WriteSlots + i;
       if (fast[j] === EMPTY_TAG) this.filled[this.filledCount++] = j;
       fast[j] = va - off;
@@ -710,69 +629,9 @@ export class Mmu implements TlbListener, FastHitSource {
     return (access === Access.Write ? PF_WRITE : 0) | (user ? PF_USER : 0) | (instr ? PF_INSTR : 0);
   }
 
-  /** Walk memo entry for `va` under the current CR3, or undefined (drops a stale memo first). */
-  private memoFind(wm: WalkMemo, va: number): WalkMemoEntry | undefined {
-    if (wm.epoch !== this.memory.pagingEpoch) {
-      wm.map.clear();
-      wm.size = 0;
-      wm.epoch = this.memory.pagingEpoch;
-      return undefined;
-    }
-    const byRoot = wm.map.get(Math.floor(this._cr3 / PAGE_SIZE));
-    return byRoot === undefined ? undefined : byRoot.get(Math.floor(va / PAGE_SIZE));
-  }
-
-  /** Records a successful walk in the memo and marks its `levels` tables as table frames. */
-  private memoAdd(wm: WalkMemo, va: number, levels: number, entry: WalkMemoEntry): void {
-    const memory = this.memory;
-    if (wm.epoch !== memory.pagingEpoch || wm.size >= WALK_MEMO_LIMIT) {
-      wm.map.clear();
-      wm.size = 0;
-      wm.epoch = memory.pagingEpoch;
-    }
-    const frames = memory.tableFrames;
-    for (let k = 0; k < levels; k++) {
-      const f = wm.tables[k] / PAGE_SIZE;
-      if (frames[f] === 0) {
-        frames[f] = 1;
-        const users = memory.walkMemoUsers;
-        for (let u = 0; u < users.length; u++) users[u].tableFrameMarked(wm.tables[k]);
-      }
-    }
-    const root = Math.floor(this._cr3 / PAGE_SIZE);
-    let byRoot = wm.map.get(root);
-    if (byRoot === undefined) {
-      byRoot = new Map();
-      wm.map.set(root, byRoot);
-    }
-    byRoot.set(Math.floor(va / PAGE_SIZE), entry);
-    wm.size++;
-  }
-
-  /** A write of `length` bytes at physical `pa` by this MMU: drops every memo if it hit a table frame. */
-  private noteStore(pa: number, length: number): void {
-    if (pa < this.ramSize) this.memory.noteWrite(pa, length);
-  }
-
   private walk(va: number, access: number, implicit: boolean): number {
     const tlb = this.tlb;
     tlb.recordWalk();
-    const wm = this.wm;
-    if (wm !== null) {
-      const m = this.memoFind(wm, va);
-      if (m !== undefined && (m.dirty || access !== Access.Write)) {
-        const code = this.rightsFault(m.perms, access, implicit);
-        if (code !== 0) throw new PageFault(va, code);
-        const perms = m.dirty ? m.perms | TLB_DIRTY : m.perms;
-        const global = m.g && (this._cr4 & CR4_PGE) !== 0;
-        tlb.insertFromWalk(this.pcid, m.pageVa, m.size, m.pagePa, perms, global, m.memType);
-        const pa = m.pagePa + (va - m.pageVa);
-        if (!implicit && access !== Access.Fetch) this.fillFast(va, pa, perms);
-        return pa;
-      }
-    }
-    let wroteD = false;
-    let allRam = true;
     const nxe = (this._efer & EFER_NXE) !== 0;
     const u32 = this.u32;
     const ramSize = this.ramSize;
@@ -793,11 +652,9 @@ export class Mmu implements TlbListener, FastHitSource {
               ? ((vaHi << 2) | (vaLo >>> 30)) & 511
               : (vaHi >>> 7) & 511;
       const ea = table + index * ENTRY_SIZE;
-      if (wm !== null) wm.tables[level] = table;
       // ea is 8-aligned and ramSize a multiple of 4096: both halves are in RAM or neither is;
       // an entry outside RAM reads as all ones (master abort), as a master abort reads.
       const inRam = ea + ENTRY_SIZE <= ramSize;
-      if (!inRam) allRam = false;
       let lo = ALL_ONES;
       let hi = ALL_ONES;
       if (inRam) {
@@ -833,10 +690,7 @@ export class Mmu implements TlbListener, FastHitSource {
       if (code !== 0) throw new PageFault(va, code);
       if ((lo & PTE_D) !== 0) perms |= TLB_DIRTY;
       else if (access === Access.Write) {
-        if (inRam) {
-          u32[ea >>> 2] = (lo | PTE_D) >>> 0;
-          wroteD = true;
-        }
+        if (inRam) u32[ea >>> 2] = (lo | PTE_D) >>> 0;
         perms |= TLB_DIRTY;
       }
       const raw = entryAddress(lo, hi);
@@ -847,20 +701,6 @@ export class Mmu implements TlbListener, FastHitSource {
       const pat = (lo & (size === PAGE_SIZE ? PTE_PAT : PTE_PAT_LARGE)) !== 0 ? 4 : 0;
       const memType = pat | ((lo & PTE_PCD) !== 0 ? 2 : 0) | ((lo & PTE_PWT) !== 0 ? 1 : 0);
       tlb.insertFromWalk(this.pcid, pageVa, size, pagePa, perms, global, memType);
-      // A D bit written: a memo made by a read walk of this leaf says D=0 (stale).
-      if (wroteD) this.memory.pagingEpoch++;
-      if (wm !== null) {
-        if (allRam) {
-          const base = perms & (TLB_WRITABLE | TLB_USER | TLB_NO_EXECUTE);
-          const g = (lo & PTE_G) !== 0;
-          this.memoAdd(
-            wm,
-            va,
-            level + 1,
-            new WalkMemoEntry(pageVa, pagePa, size, base, g, memType, (perms & TLB_DIRTY) !== 0),
-          );
-        }
-      }
       const pa = pagePa + (va - pageVa);
       if (!implicit && access !== Access.Fetch) this.fillFast(va, pa, perms);
       return pa;
@@ -931,7 +771,6 @@ export class Mmu implements TlbListener, FastHitSource {
     const access = write ? Access.Write : Access.Read;
     const pa = this.translateCore(va, access, false);
     const first = PAGE_SIZE - (va & Fast.PageMask);
-    if (write && size <= first) this.noteStore(pa, size);
     if (size <= first && pa + size <= this.ramSize) {
       // Within one RAM page (a first touch, an unaligned access, or a page the fast path
       // does not hold): any alignment through the DataView.
@@ -976,8 +815,6 @@ export class Mmu implements TlbListener, FastHitSource {
         const b = k < 4 ? (lo >>> (8 * k)) & 0xff : (hi >>> (8 * (k - 4))) & 0xff;
         this.writePhys(k < first ? pa + k : pa2 + (k - first), 1, b);
       }
-      this.noteStore(pa, first);
-      this.noteStore(pa2, size - first);
       return 0;
     }
     let low = 0;
@@ -1166,7 +1003,6 @@ export class Mmu implements TlbListener, FastHitSource {
       this.book[BOOK_SLOW]++;
       const pa = this.translateCore(cur, Access.Write, false);
       const n = Math.min(length - done, PAGE_SIZE - (cur & PAGE_MASK));
-      this.noteStore(pa, n);
       if (pa + n <= this.ramSize) copyToRam(src, srcOffset + done, this.u8, pa, n);
       else for (let k = 0; k < n; k++) this.writePhys(pa + k, 1, src[srcOffset + done + k]);
       done += n;

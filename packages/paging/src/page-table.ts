@@ -189,7 +189,6 @@ export class AddressSpace {
     const w = (tablePa + index * ENTRY_SIZE) >>> 2;
     this.memory.u32[w] = lo;
     this.memory.u32[w + 1] = hi;
-    this.memory.pagingStructuresChanged();
   }
 
   /** Next-table address of a present non-leaf entry; throws if it points outside memory. */
@@ -522,8 +521,5 @@ export class AddressSpace {
       this.frames.free(t);
     }
     this.owned.clear();
-    // Freed tables may become data frames: forget them as table frames (memos are dropped).
-    this.memory.tableFrames.fill(0);
-    this.memory.pagingStructuresChanged();
   }
 }

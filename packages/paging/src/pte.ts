@@ -109,7 +109,6 @@ export function writeEntry(
   const pa = checkTable(memory, tablePa, index);
   memory.u32[pa >>> 2] = lo;
   memory.u32[(pa >>> 2) + 1] = hi;
-  memory.pagingStructuresChanged();
 }
 
 /** Physical address held in an entry's bits 51:12 (for a large leaf, mask the low bits yourself). */
