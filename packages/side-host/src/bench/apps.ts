@@ -57,6 +57,57 @@ function bswap32(v: number): number {
   return (((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24)) >>> 0;
 }
 
+/** The phases both apps end with: close the socket, exit, done. */
+type Ending = "close" | "exit" | "done";
+
+/**
+ * What both apps share: the socket, the first error, and the socket -> ... -> close -> exit
+ * life cycle. A subclass runs its own phases and calls `openSocket` and `finish`.
+ */
+abstract class UdpSocketApp<Phase extends string> implements UserProgram {
+  abstract readonly name: string;
+  /** The first error a call returned (negative errno), or 0. */
+  error = 0;
+  /** Where the app is in its life cycle. */
+  phase: Phase | Ending;
+  protected fd = -1;
+
+  constructor(first: Phase) {
+    this.phase = first;
+  }
+
+  abstract step(p: Process): void;
+
+  /** socket(AF_INET, SOCK_DGRAM): true with `fd` set, or false after `fail`. */
+  protected openSocket(p: Process): boolean {
+    const fd = p.syscall(SYS_socket, AF_INET, SOCK_DGRAM, 0);
+    if (fd < 0) {
+      this.fail(fd);
+      return false;
+    }
+    this.fd = fd;
+    return true;
+  }
+
+  /** Runs the "close" or "exit" phase (one system call); does nothing in any other phase. */
+  protected finish(p: Process): void {
+    if (this.phase === "close") {
+      const r = p.syscall(SYS_close, this.fd);
+      if (r < 0) this.fail(r);
+      else this.phase = "exit";
+    } else if (this.phase === "exit") {
+      this.phase = "done";
+      p.syscall(SYS_exit, this.error === 0 ? 0 : 1);
+    }
+  }
+
+  /** Remember the first error and go straight to exit. */
+  protected fail(errno: number): void {
+    if (this.error === 0) this.error = errno;
+    this.phase = "exit";
+  }
+}
+
 /** Options of `UdpSenderApp`. */
 export interface UdpSenderOptions {
   /** Datagrams to send. */
@@ -71,21 +122,17 @@ export interface UdpSenderOptions {
 }
 
 /** netperf UDP_STREAM-style sender: socket, then `count` sendto calls, close, exit. */
-export class UdpSenderApp implements UserProgram {
+export class UdpSenderApp extends UdpSocketApp<"socket" | "send"> {
   readonly name = "udp-send";
   /** Datagrams sendto accepted. */
   sent = 0;
-  /** The first error a call returned (negative errno), or 0. */
-  error = 0;
-  /** Where the sender is: socket, send, close, exit, done. */
-  phase: "socket" | "send" | "close" | "exit" | "done" = "socket";
-  private fd = -1;
   private stamped = false;
   private readonly dstIp: number;
   private readonly dstPort: number;
 
   /** Throws RangeError for a bad count, payload size, address or port. */
   constructor(private readonly o: UdpSenderOptions) {
+    super("socket");
     if (!Number.isInteger(o.count) || o.count < 0) throw new RangeError(`UdpSenderApp: bad count ${o.count}`);
     if (!Number.isInteger(o.payloadSize) || o.payloadSize < APP_HEADER_LEN || o.payloadSize > MAX_APP_PAYLOAD)
       throw new RangeError(
@@ -102,12 +149,7 @@ export class UdpSenderApp implements UserProgram {
     const base = p.dataBase;
     switch (this.phase) {
       case "socket": {
-        const fd = p.syscall(SYS_socket, AF_INET, SOCK_DGRAM, 0);
-        if (fd < 0) {
-          this.fail(fd);
-          return;
-        }
-        this.fd = fd;
+        if (!this.openSocket(p)) return;
         writeSockaddr(p, base + ADDR_OFF, this.dstIp, this.dstPort);
         this.phase = this.o.count > 0 ? "send" : "close";
         return;
@@ -140,27 +182,9 @@ export class UdpSenderApp implements UserProgram {
         if (++this.sent >= this.o.count) this.phase = "close";
         return;
       }
-      case "close": {
-        const r = p.syscall(SYS_close, this.fd);
-        if (r < 0) {
-          this.fail(r);
-          return;
-        }
-        this.phase = "exit";
-        return;
-      }
-      case "exit":
-        this.phase = "done";
-        p.syscall(SYS_exit, this.error === 0 ? 0 : 1);
-        return;
       default:
-        return;
+        this.finish(p);
     }
-  }
-
-  private fail(errno: number): void {
-    if (this.error === 0) this.error = errno;
-    this.phase = "exit";
   }
 }
 
@@ -177,7 +201,7 @@ export interface UdpReceiverOptions {
 }
 
 /** A recvfrom loop checking sequence numbers: counts datagrams, gaps and reordering. */
-export class UdpReceiverApp implements UserProgram {
+export class UdpReceiverApp extends UdpSocketApp<"socket" | "bind" | "recv"> {
   readonly name = "udp-recv";
   /** Datagrams received. */
   received = 0;
@@ -192,13 +216,8 @@ export class UdpReceiverApp implements UserProgram {
   /** Simulated time of the first and last receipt (ns; -1 before any). */
   firstRxNs = -1;
   lastRxNs = -1;
-  /** The first error a call returned (negative errno), or 0. */
-  error = 0;
   /** Receipt time minus the payload's send timestamp, per datagram with a full app header (ns). */
   readonly latenciesNs: number[] = [];
-  /** Where the receiver is. */
-  phase: "socket" | "bind" | "recv" | "close" | "exit" | "done" = "socket";
-  private fd = -1;
   private nextSeq = 0;
   private stopping = false;
   private readonly port: number;
@@ -207,6 +226,7 @@ export class UdpReceiverApp implements UserProgram {
 
   /** Throws RangeError for a bad port, count or buffer size. */
   constructor(private readonly o: UdpReceiverOptions) {
+    super("socket");
     this.port = o.port ?? 9;
     this.count = o.count ?? Number.POSITIVE_INFINITY;
     this.bufferSize = o.bufferSize ?? MAX_APP_PAYLOAD;
@@ -239,12 +259,7 @@ export class UdpReceiverApp implements UserProgram {
     const base = p.dataBase;
     switch (this.phase) {
       case "socket": {
-        const fd = p.syscall(SYS_socket, AF_INET, SOCK_DGRAM, 0);
-        if (fd < 0) {
-          this.fail(fd);
-          return;
-        }
-        this.fd = fd;
+        if (!this.openSocket(p)) return;
         writeSockaddr(p, base + ADDR_OFF, 0, this.port);
         this.phase = "bind";
         return;
@@ -301,26 +316,8 @@ export class UdpReceiverApp implements UserProgram {
         if (this.received >= this.count) this.phase = "close";
         return;
       }
-      case "close": {
-        const r = p.syscall(SYS_close, this.fd);
-        if (r < 0) {
-          this.fail(r);
-          return;
-        }
-        this.phase = "exit";
-        return;
-      }
-      case "exit":
-        this.phase = "done";
-        p.syscall(SYS_exit, this.error === 0 ? 0 : 1);
-        return;
       default:
-        return;
+        this.finish(p);
     }
-  }
-
-  private fail(errno: number): void {
-    if (this.error === 0) this.error = errno;
-    this.phase = "exit";
   }
 }
