@@ -17,6 +17,7 @@ import {
   type KernelApi,
   type Ledger,
   NetDevice,
+  type ResourceKind,
   SERVICES,
   type ServiceName,
   type ServiceSpec,
@@ -207,10 +208,16 @@ export function applyEffect(
   }
 }
 
+/** What a native stub does to the ledger after a call, decided once per service. */
+const EFFECT_NONE = 0;
+const EFFECT_RELEASE = 1;
+const EFFECT_ACQUIRE = 2;
+
 /**
- * A native service stub: no checks, direct call, ledger kept, costs charged. The effect is
- * decided once here (none / acquire / release, and where the key comes from), so the per-call
- * path is straight code: the same charges and ledger updates as `applyEffect`, in the same order.
+ * A native service stub: no checks, direct call, ledger kept, costs charged. The effect (none /
+ * acquire / release, and where the key comes from) is decided once here, so the per-call path
+ * makes the same charges and ledger updates as `applyEffect`, in the same order, without
+ * inspecting the spec.
  */
 function nativeStub(kn: Kernel, inst: DriverInstance, name: ServiceName): (...args: unknown[]) => number {
   const spec: ServiceSpec = SERVICES[name];
@@ -223,42 +230,11 @@ function nativeStub(kn: Kernel, inst: DriverInstance, name: ServiceName): (...ar
   const counters = inst.counters;
   const fp = kn.failpoints;
   const fail = spec.returns === "void" ? 0 : failureValue(name, spec);
-  if (effect === undefined) {
-    return (a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown): number => {
-      machine.chargeAccesses("driver");
-      clock.charge("kernel", cost);
-      counters.serviceCalls++;
-      if (fp.armed !== 0 && fp.shouldFail(name, inst.name)) {
-        machine.chargeAccesses("kernel");
-        return fail;
-      }
-      const r = impl(kn, inst, a, b, c, d, e);
-      const rv = typeof r === "number" ? r : 0;
-      machine.chargeAccesses("kernel");
-      return rv;
-    };
-  }
-  if ("releases" in effect) {
-    const kind = effect.releases;
-    const at = effect.key;
-    return (a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown): number => {
-      machine.chargeAccesses("driver");
-      clock.charge("kernel", cost);
-      counters.serviceCalls++;
-      if (fp.armed !== 0 && fp.shouldFail(name, inst.name)) {
-        machine.chargeAccesses("kernel");
-        return fail;
-      }
-      const r = impl(kn, inst, a, b, c, d, e);
-      const rv = typeof r === "number" ? r : 0;
-      const key = pick(at, a, b, c, d, e);
-      if (key !== 0) ledger.drop(kind, key);
-      machine.chargeAccesses("kernel");
-      return rv;
-    };
-  }
-  const kind = effect.acquires;
-  const at = effect.key === "ret" ? -1 : effect.key;
+  const mode = effect === undefined ? EFFECT_NONE : "releases" in effect ? EFFECT_RELEASE : EFFECT_ACQUIRE;
+  const kind: ResourceKind =
+    effect === undefined ? "heap" : "releases" in effect ? effect.releases : effect.acquires;
+  /** Argument index of the resource key; -1 for the result. */
+  const at = effect === undefined || effect.key === "ret" ? -1 : effect.key;
   return (a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown): number => {
     machine.chargeAccesses("driver");
     clock.charge("kernel", cost);
@@ -269,7 +245,12 @@ function nativeStub(kn: Kernel, inst: DriverInstance, name: ServiceName): (...ar
     }
     const r = impl(kn, inst, a, b, c, d, e);
     const rv = typeof r === "number" ? r : 0;
-    if (succeeded(spec, rv)) ledger.acquire(kind, at < 0 ? rv : pick(at, a, b, c, d, e), name);
+    if (mode === EFFECT_RELEASE) {
+      const key = pick(at, a, b, c, d, e);
+      if (key !== 0) ledger.drop(kind, key);
+    } else if (mode === EFFECT_ACQUIRE && succeeded(spec, rv)) {
+      ledger.acquire(kind, at < 0 ? rv : pick(at, a, b, c, d, e), name);
+    }
     machine.chargeAccesses("kernel");
     return rv;
   };
