@@ -4,16 +4,16 @@
  * registers, and arms a timer whose callback runs `bug`. The bug therefore runs from the TIMER
  * softirq through the kernel's function pointer, as real driver code would.
  */
+
 import {
   type DriverModule,
   GFP_KERNEL,
   IORESOURCE_IO,
   IORESOURCE_MEM,
   type KernelApi,
-  PciDeviceId,
-  PciDriver,
   TimerList,
 } from "@side-kernel/kservice";
+import { registerTestPciDriver, unregisterTestPciDriver } from "./pci-test-module.js";
 
 /** What the bug gets: the driver's private block, its (shadow) pci_dev, its BAR 0 mapping, its netdev. */
 export interface BugContext {
@@ -29,30 +29,11 @@ export type Bug = (k: KernelApi, ctx: BugContext) => void;
 const NAME = "buggy";
 /** Private block: BAR 0 mapping, pci_dev, BARs claimed, netdev, then the timer. */
 const Priv = { hw: 0, pdev: 8, bars: 16, netdev: 24, timer: 32, SIZE: 32 + TimerList.SIZE } as const;
-const Mod = {
-  driver: 0,
-  ids: PciDriver.SIZE,
-  name: PciDriver.SIZE + 2 * PciDeviceId.SIZE,
-  SIZE: 160,
-} as const;
 
 /** The driver module with `bug` on its timer. */
 export function buggyDriver(bug: Bug): DriverModule {
   function init(k: KernelApi): number {
-    const mod = k.kzalloc(Mod.SIZE, GFP_KERNEL);
-    if (mod === 0) return -12;
-    for (let i = 0; i < NAME.length; i++) k.store8(mod + Mod.name + i, NAME.charCodeAt(i));
-    k.store32(mod + Mod.ids + PciDeviceId.vendor, 0x8086);
-    k.store32(mod + Mod.ids + PciDeviceId.device, 0x100e);
-    k.store32(mod + Mod.ids + PciDeviceId.subvendor, 0xffff_ffff);
-    k.store32(mod + Mod.ids + PciDeviceId.subdevice, 0xffff_ffff);
-    k.storePtr(mod + PciDriver.name, mod + Mod.name);
-    k.storePtr(mod + PciDriver.idTable, mod + Mod.ids);
-    k.storePtr(mod + PciDriver.probe, k.fn("probe"));
-    k.storePtr(mod + PciDriver.remove, k.fn("remove"));
-    const rc = k.pci_register_driver(mod + Mod.driver);
-    if (rc !== 0) k.kfree(mod);
-    return rc;
+    return registerTestPciDriver(k, NAME);
   }
 
   function probe(k: KernelApi, pdev: number): number {
@@ -95,11 +76,10 @@ export function buggyDriver(bug: Bug): DriverModule {
     return 0;
   }
 
-  function exit(k: KernelApi, drv: number): number {
-    k.pci_unregister_driver(drv);
-    k.kfree(drv);
-    return 0;
-  }
-
-  return { name: NAME, entryPoints: { init, exit, probe, remove, fire }, init: "init", exit: "exit" };
+  return {
+    name: NAME,
+    entryPoints: { init, exit: unregisterTestPciDriver, probe, remove, fire },
+    init: "init",
+    exit: "exit",
+  };
 }

@@ -3,36 +3,18 @@
  * pci_ioremap_bar, reads the device STATUS register (offset 0x8, hardware.md 5.2) and logs it.
  * It proves the kernel API is not shaped around one driver. All state is in simulated memory.
  */
-import { type DriverModule, GFP_KERNEL, type KernelApi, PciDeviceId, PciDriver } from "@side-kernel/kservice";
+
+import { type DriverModule, GFP_KERNEL, type KernelApi } from "@side-kernel/kservice";
+import { registerTestPciDriver, unregisterTestPciDriver } from "./pci-test-module.js";
 
 /** STATUS register offset in BAR 0 (8254x; hardware.md 5.2). */
 export const STATUS = 0x8;
 const NAME = "status-probe";
 /** Our private struct: the ioremapped BAR (8 bytes) and the STATUS value read (4 bytes). */
 const Priv = { hwAddr: 0, status: 8, SIZE: 16 } as const;
-/** Module data: the pci_driver, then the id table (2 entries), then the name string. */
-const Mod = {
-  driver: 0,
-  ids: PciDriver.SIZE,
-  name: PciDriver.SIZE + 2 * PciDeviceId.SIZE,
-  SIZE: 128,
-} as const;
 
 function init(k: KernelApi): number {
-  const mod = k.kzalloc(Mod.SIZE, GFP_KERNEL);
-  if (mod === 0) return -12;
-  for (let i = 0; i < NAME.length; i++) k.store8(mod + Mod.name + i, NAME.charCodeAt(i));
-  k.store32(mod + Mod.ids + PciDeviceId.vendor, 0x8086);
-  k.store32(mod + Mod.ids + PciDeviceId.device, 0x100e);
-  k.store32(mod + Mod.ids + PciDeviceId.subvendor, 0xffff_ffff);
-  k.store32(mod + Mod.ids + PciDeviceId.subdevice, 0xffff_ffff);
-  k.storePtr(mod + PciDriver.name, mod + Mod.name);
-  k.storePtr(mod + PciDriver.idTable, mod + Mod.ids);
-  k.storePtr(mod + PciDriver.probe, k.fn("probe"));
-  k.storePtr(mod + PciDriver.remove, k.fn("remove"));
-  const rc = k.pci_register_driver(mod + Mod.driver);
-  if (rc !== 0) k.kfree(mod);
-  return rc;
+  return registerTestPciDriver(k, NAME);
 }
 
 function probe(k: KernelApi, pdev: number, id: number): number {
@@ -67,17 +49,10 @@ function remove(k: KernelApi, pdev: number): number {
   return 0;
 }
 
-/** module exit: the kernel passes the pci_driver init registered (it is the module data's start). */
-function exit(k: KernelApi, drv: number): number {
-  k.pci_unregister_driver(drv);
-  k.kfree(drv);
-  return 0;
-}
-
 /** The module. */
 export const statusDriver: DriverModule = {
   name: NAME,
-  entryPoints: { init, exit, probe, remove },
+  entryPoints: { init, exit: unregisterTestPciDriver, probe, remove },
   init: "init",
   exit: "exit",
 };
