@@ -114,24 +114,11 @@ export class AddrMap<V> {
    */
   set(key: number, value: V, aux = 0): this {
     if (!Number.isSafeInteger(key) || key < 0) throw badKey("set", key);
-    const keys = this.keys;
-    const mask = this.mask;
-    let i = this.home(key);
-    for (;;) {
-      const k = keys[i];
-      if (k === key) {
-        this.vals[i] = value;
-        this.auxs[i] = aux;
-        return this;
-      }
-      if (k === EMPTY) break;
-      i = (i + 1) & mask;
-    }
-    keys[i] = key;
-    this.vals[i] = value;
-    this.auxs[i] = aux;
-    this.seqs[i] = this.nextSeq++;
-    if (++this.count * 2 > keys.length) this.grow();
+    const i = this.probe(key);
+    if (i >= 0) {
+      this.vals[i] = value;
+      this.auxs[i] = aux;
+    } else this.append(-i - 1, key, value, aux);
     return this;
   }
 
@@ -142,21 +129,32 @@ export class AddrMap<V> {
    */
   insert(key: number, value: V, aux = 0): boolean {
     if (!Number.isSafeInteger(key) || key < 0) throw badKey("insert", key);
+    const i = this.probe(key);
+    if (i >= 0) return false;
+    this.append(-i - 1, key, value, aux);
+    return true;
+  }
+
+  /** The slot holding `key` (>= 0), or -(the empty slot where it would go) - 1. */
+  private probe(key: number): number {
     const keys = this.keys;
     const mask = this.mask;
     let i = this.home(key);
     for (;;) {
       const k = keys[i];
-      if (k === key) return false;
-      if (k === EMPTY) break;
+      if (k === key) return i;
+      if (k === EMPTY) return -i - 1;
       i = (i + 1) & mask;
     }
-    keys[i] = key;
+  }
+
+  /** Put a new entry in empty slot `i`, in insertion order; grows the table when half full. */
+  private append(i: number, key: number, value: V, aux: number): void {
+    this.keys[i] = key;
     this.vals[i] = value;
     this.auxs[i] = aux;
     this.seqs[i] = this.nextSeq++;
-    if (++this.count * 2 > keys.length) this.grow();
-    return true;
+    if (++this.count * 2 > this.keys.length) this.grow();
   }
 
   /**
