@@ -486,17 +486,34 @@ function cleanRing(k: KernelApi, adapter: Ptr, ring: Ptr, dir: number): void {
 // configure (e1000_configure_tx, e1000_setup_rctl, e1000_configure_rx)
 // ---------------------------------------------------------------------------------------------
 
+/**
+ * Give the device a descriptor ring: its length, bus address (high then low half), tail and
+ * head reset to 0; and remember in the ring which head/tail registers it uses.
+ */
+function programRing(
+  k: KernelApi,
+  hw: Ptr,
+  ring: Ptr,
+  len: number,
+  bah: number,
+  bal: number,
+  head: number,
+  tail: number,
+): void {
+  const dma = k.load64(ring + Ring.dma);
+  ew32(k, hw, len, k.load32(ring + Ring.count) * R.E1000_DESC_SIZE);
+  ew32(k, hw, bah, Math.floor(dma / LOW_32_BITS));
+  ew32(k, hw, bal, dma % LOW_32_BITS);
+  ew32(k, hw, tail, 0);
+  ew32(k, hw, head, 0);
+  k.store32(ring + Ring.head, head);
+  k.store32(ring + Ring.tail, tail);
+}
+
 function configureTx(k: KernelApi, adapter: Ptr): void {
   const hw = k.loadPtr(adapter + Adapter.hwAddr);
   const ring = k.loadPtr(adapter + Adapter.txRing);
-  const tdba = k.load64(ring + Ring.dma);
-  ew32(k, hw, R.E1000_TDLEN, k.load32(ring + Ring.count) * R.E1000_DESC_SIZE);
-  ew32(k, hw, R.E1000_TDBAH, Math.floor(tdba / LOW_32_BITS));
-  ew32(k, hw, R.E1000_TDBAL, tdba % LOW_32_BITS);
-  ew32(k, hw, R.E1000_TDT, 0);
-  ew32(k, hw, R.E1000_TDH, 0);
-  k.store32(ring + Ring.head, R.E1000_TDH);
-  k.store32(ring + Ring.tail, R.E1000_TDT);
+  programRing(k, hw, ring, R.E1000_TDLEN, R.E1000_TDBAH, R.E1000_TDBAL, R.E1000_TDH, R.E1000_TDT);
   ew32(
     k,
     hw,
@@ -539,14 +556,7 @@ function configureRx(k: KernelApi, adapter: Ptr): void {
   ew32(k, hw, R.E1000_RADV, k.load32(adapter + Adapter.rxAbsIntDelay));
   const itr = k.load32(adapter + Adapter.itr);
   if (itr) ew32(k, hw, R.E1000_ITR, itrRegister(itr));
-  const rdba = k.load64(ring + Ring.dma);
-  ew32(k, hw, R.E1000_RDLEN, k.load32(ring + Ring.count) * R.E1000_DESC_SIZE);
-  ew32(k, hw, R.E1000_RDBAH, Math.floor(rdba / LOW_32_BITS));
-  ew32(k, hw, R.E1000_RDBAL, rdba % LOW_32_BITS);
-  ew32(k, hw, R.E1000_RDT, 0);
-  ew32(k, hw, R.E1000_RDH, 0);
-  k.store32(ring + Ring.head, R.E1000_RDH);
-  k.store32(ring + Ring.tail, R.E1000_RDT);
+  programRing(k, hw, ring, R.E1000_RDLEN, R.E1000_RDBAH, R.E1000_RDBAL, R.E1000_RDH, R.E1000_RDT);
   ew32(k, hw, R.E1000_RXCSUM, er32(k, hw, R.E1000_RXCSUM) | R.E1000_RXCSUM_TUOFL);
   ew32(k, hw, R.E1000_RCTL, rctl | R.E1000_RCTL_EN);
 }
