@@ -1,7 +1,38 @@
-import { runUdpBenchmark } from "@side-kernel/side-host";
+import { runUdpBenchmark, type UdpBenchmarkOptions, type UdpBenchmarkResult } from "@side-kernel/side-host";
 import { describe, expect, it } from "vitest";
-import { ALL_SIZES, benchJson, benchTable, parseBenchArgs } from "../src/commands/bench.js";
+import {
+  ALL_SIZES,
+  benchJson,
+  benchTable,
+  compareModes,
+  compareTable,
+  DEFAULT_REPEAT,
+  median,
+  parseBenchArgs,
+  repeatsDisagreement,
+  simulatedFigures,
+} from "../src/commands/bench.js";
 import { main } from "../src/main.js";
+
+/** ANSI colour escapes (cli-table3 colours its borders and heads). */
+const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g");
+
+/** Runs main(argv) with console.log and console.error captured. */
+function capture(argv: string[]): { code: number; out: string; err: string } {
+  const out: string[] = [];
+  const err: string[] = [];
+  const log = console.log;
+  const error = console.error;
+  console.log = (m: string) => out.push(m);
+  console.error = (m: string) => err.push(m);
+  try {
+    const code = main(argv);
+    return { code, out: out.join("\n"), err: err.join("\n") };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+}
 
 describe("demo bench command", () => {
   it("parses the documented arguments", () => {
@@ -68,5 +99,232 @@ describe("demo bench command", () => {
     const table = benchTable([r]);
     expect(table).toContain("128");
     expect(table).toContain("Mbit/s");
+  });
+});
+
+describe("demo bench --mode both", () => {
+  it("parses --mode both and --repeat", () => {
+    expect(parseBenchArgs(["--mode", "both", "--repeat", "5", "--size", "all"])).toEqual({
+      mode: "both",
+      direction: "tx",
+      sizes: [...ALL_SIZES],
+      packets: 100_000,
+      linkGbps: 1,
+      json: false,
+      repeat: 5,
+    });
+    // the default is applied when the comparison runs
+    expect((parseBenchArgs(["--mode", "both"]) as { repeat?: number }).repeat).toBeUndefined();
+    expect(DEFAULT_REPEAT).toBe(3);
+    // --repeat after --mode both works too
+    expect((parseBenchArgs(["--repeat", "2", "--mode", "both"]) as { repeat?: number }).repeat).toBe(2);
+  });
+
+  it("names a bad --repeat or --mode and exits 2 with the usage", () => {
+    expect(parseBenchArgs(["--mode", "both", "--repeat", "0"])).toMatch(
+      /--repeat "0" is not an integer 1..100/,
+    );
+    expect(parseBenchArgs(["--mode", "both", "--repeat", "x"])).toMatch(/--repeat "x" is not an integer/);
+    expect(parseBenchArgs(["--mode", "both", "--repeat", "1.5"])).toMatch(/--repeat "1.5"/);
+    expect(parseBenchArgs(["--mode", "both", "--repeat", "101"])).toMatch(/--repeat "101"/);
+    expect(parseBenchArgs(["--mode", "both", "--repeat"])).toMatch(/--repeat needs a value/);
+    expect(parseBenchArgs(["--repeat", "3"])).toMatch(/--repeat 3 needs --mode both/);
+    expect(parseBenchArgs(["--mode", "isolated", "--repeat", "3"])).toMatch(/needs --mode both/);
+    expect(parseBenchArgs(["--mode", "all"])).toMatch(/--mode "all" is not native, isolated or both/);
+    for (const argv of [
+      ["bench", "--mode", "both", "--repeat", "0"],
+      ["bench", "--mode", "both", "--repeat", "x"],
+      ["bench", "--repeat", "2"],
+    ]) {
+      const { code, out, err } = capture(argv);
+      expect(code, argv.join(" ")).toBe(2);
+      expect(out).toBe("");
+      expect(err).toMatch(
+        /^bench: --repeat .*\nusage: bun src\/main.ts bench .*--mode native\|isolated\|both/s,
+      );
+      expect(err).toMatch(/--repeat {5}--mode both only/);
+    }
+  });
+
+  it("prints one JSON document: settings, and per size both modes' figures, medians and hostRatio", () => {
+    const { code, out, err } = capture([
+      "bench",
+      "--mode",
+      "both",
+      "--direction",
+      "rx",
+      "--size",
+      "128",
+      "--packets",
+      "300",
+      "--repeat",
+      "2",
+      "--json",
+    ]);
+    expect(err).toBe("");
+    expect(code).toBe(0);
+    const doc = JSON.parse(out);
+    expect(doc).toMatchObject({
+      mode: "both",
+      direction: "rx",
+      packets: 300,
+      linkGbps: 1,
+      repeat: 2,
+      warmup: { packets: 300, runsPerMode: 1, discarded: true },
+    });
+    expect(doc.note).toMatch(/warm-up .*discarded/);
+    expect(doc.comparisons).toHaveLength(1);
+    const c = doc.comparisons[0];
+    expect(c.frameSize).toBe(128);
+    expect(c.direction).toBe("rx");
+    for (const mode of ["native", "isolated"] as const) {
+      const m = c[mode];
+      expect(m.mode).toBe(mode);
+      expect(m.frameSize).toBe(128);
+      expect(m.packets).toBe(300);
+      // the existing single-run fields, unrenamed
+      for (const k of [
+        "mbps",
+        "pps",
+        "cpuUtilization",
+        "kernelCallsPerPacket",
+        "crossingsPerPacket",
+        "tlbMissesPerPacket",
+        "cyclesPerPacket",
+        "hostMs",
+        "hostPps",
+      ])
+        expect(typeof m[k], `${mode}.${k}`).toBe("number");
+      expect(m.loss.sent).toBe(300);
+      expect(m.loss.received).toBeGreaterThan(0);
+      expect(m.hostPpsRepeats).toHaveLength(2);
+      expect(m.hostMsRepeats).toHaveLength(2);
+      expect(m.hostPps).toBe(median(m.hostPpsRepeats));
+      expect(m.hostMs).toBe(median(m.hostMsRepeats));
+      for (const p of m.hostPpsRepeats) expect(p).toBeGreaterThan(0);
+    }
+    expect(c.native.crossingsPerPacket).toBe(0);
+    expect(c.isolated.crossingsPerPacket).toBeGreaterThan(0);
+    expect(c.isolated.tlbMissesPerPacket).toBeGreaterThan(c.native.tlbMissesPerPacket);
+    expect(c.hostRatio).toBe(c.isolated.hostPps / c.native.hostPps);
+  });
+
+  it("prints a table saying the warm-up was discarded, with a row per mode and the host ratio", () => {
+    const { code, out: coloured } = capture([
+      "bench",
+      "--mode",
+      "both",
+      "--size",
+      "64",
+      "--packets",
+      "200",
+      "--repeat",
+      "1",
+    ]);
+    expect(code).toBe(0);
+    const out = coloured.replace(ANSI, "");
+    expect(out).toMatch(/native against isolated in one process/);
+    expect(out).toMatch(
+      /a warm-up run of each mode \(200 packets; results discarded\), then 1 alternating pair \(/,
+    );
+    expect(out).toMatch(/│ 64 +│ tx +│ native +│/);
+    expect(out).toMatch(/│ 64 +│ tx +│ isolated +│/);
+    expect(out).toContain("isolated/native host");
+  });
+
+  it("runs a warm-up of each mode, then alternating pairs whose simulated figures agree", () => {
+    const calls: { options: UdpBenchmarkOptions; result: UdpBenchmarkResult }[] = [];
+    const c = compareModes({
+      direction: "tx",
+      frameSize: 256,
+      packets: 150,
+      linkGbps: 1,
+      repeat: 3,
+      warmupPackets: 50,
+      run: (options) => {
+        const result = runUdpBenchmark(options);
+        calls.push({ options, result });
+        return result;
+      },
+    });
+    expect(calls.map((x) => `${x.options.mode} ${x.options.packets}`)).toEqual([
+      "native 50",
+      "isolated 50",
+      "native 150",
+      "isolated 150",
+      "native 150",
+      "isolated 150",
+      "native 150",
+      "isolated 150",
+    ]);
+    for (const mode of ["native", "isolated"] as const) {
+      const repeats = calls.slice(2).filter((x) => x.options.mode === mode);
+      const first = simulatedFigures(repeats[0].result);
+      expect(first.tlbMissesPerPacket).toBeTypeOf("number");
+      expect(first).not.toHaveProperty("hostPps");
+      for (const r of repeats) expect(simulatedFigures(r.result)).toEqual(first);
+      expect(repeatsDisagreement(repeats.map((x) => x.result))).toBeNull();
+      // the reported result is the first repeat, not the warm-up
+      expect(c[mode].result).toBe(repeats[0].result);
+      expect(c[mode].hostPpsRepeats).toEqual(repeats.map((x) => x.result.hostPps));
+    }
+    const table = compareTable([c]);
+    expect(table).toContain("256");
+    expect(table).toContain("isolated");
+  });
+
+  it("reports the median host pps of each mode and their ratio", () => {
+    const base = {
+      native: runUdpBenchmark({ mode: "native", direction: "tx", frameSize: 64, packets: 100 }),
+      isolated: runUdpBenchmark({ mode: "isolated", direction: "tx", frameSize: 64, packets: 100 }),
+    };
+    const hostPps = { native: [1, 100, 300, 200], isolated: [1, 50, 90, 70] }; // first: warm-up
+    const c = compareModes({
+      direction: "tx",
+      frameSize: 64,
+      packets: 100,
+      linkGbps: 1,
+      repeat: 3,
+      warmupPackets: 100,
+      run: (o) => ({ ...base[o.mode], hostPps: hostPps[o.mode].shift()!, hostMs: 1 }),
+    });
+    expect(c.native.hostPpsRepeats).toEqual([100, 300, 200]);
+    expect(c.native.hostPps).toBe(200);
+    expect(c.isolated.hostPps).toBe(70);
+    expect(c.hostRatio).toBeCloseTo(0.35, 12);
+    expect(c.hostRatio).toBe(c.isolated.hostPps / c.native.hostPps);
+  });
+
+  it("fails loudly, naming the figure, when the repeats' simulated figures disagree", () => {
+    const r = runUdpBenchmark({ mode: "isolated", direction: "tx", frameSize: 64, packets: 100 });
+    const off = { ...r, tlbMissesPerPacket: r.tlbMissesPerPacket + 1 };
+    expect(repeatsDisagreement([r, r, off])).toBe(
+      `tlbMissesPerPacket is ${r.tlbMissesPerPacket} in repeat 1 and ${r.tlbMissesPerPacket + 1} in repeat 3`,
+    );
+    const late = { ...r, latency: { ...r.latency, p99: r.latency.p99 + 5 } };
+    expect(repeatsDisagreement([r, late])).toMatch(
+      /^latency\.p99 is [\d.]+ in repeat 1 and [\d.]+ in repeat 2$/,
+    );
+    // host time is not a simulated figure
+    expect(repeatsDisagreement([r, { ...r, hostPps: r.hostPps * 2, hostMs: r.hostMs / 2 }])).toBeNull();
+    const results = [r, r, off];
+    expect(() =>
+      compareModes({
+        direction: "tx",
+        frameSize: 64,
+        packets: 100,
+        linkGbps: 1,
+        repeat: 3,
+        warmupPackets: 0,
+        run: (o) => (o.mode === "native" ? r : results.shift()!),
+      }),
+    ).toThrow(/isolated tx 64 B: the simulated figures of the repeats disagree .*tlbMissesPerPacket/);
+  });
+
+  it("takes the median of odd and even counts and refuses none", () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+    expect(median([7])).toBe(7);
+    expect(() => median([])).toThrow(RangeError);
   });
 });

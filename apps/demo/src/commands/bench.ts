@@ -3,14 +3,21 @@
  * to a receiver process) on the simulated machine with the e1000 driver, through
  * `runUdpBenchmark` of @side-kernel/side-host.
  *
- *   bun src/main.ts bench --mode native --direction tx|rx --size 64..1518|all --packets N [--json]
+ *   bun src/main.ts bench --mode native|isolated|both --direction tx|rx --size 64..1518|all
+ *                         --packets N [--repeat N] [--json]
  *
  * Prints a cli-table3 table (with a cli-progress bar on stderr while a long run goes, when
  * stdout is a terminal), or with --json one JSON object: the run's figures for one size, or
  * `{ runs: [...] }` for `--size all` (64, 128, 256, 512, 1024, 1518). A bad argument prints the
  * usage on stderr and exits with code 2.
+ *
+ * `--mode both` compares native against isolated in one process: per size, one short warm-up
+ * run of each mode (discarded), then `--repeat` alternating pairs (native, isolated, ...). The
+ * simulated figures must agree across the repeats (they are deterministic; a disagreement fails
+ * the command); host pps is the median of each mode's repeats, and `hostRatio` is median
+ * isolated / median native host pps.
  */
-import { runUdpBenchmark, type UdpBenchmarkResult } from "@side-kernel/side-host";
+import { runUdpBenchmark, type UdpBenchmarkOptions, type UdpBenchmarkResult } from "@side-kernel/side-host";
 import { Presets, SingleBar } from "cli-progress";
 import Table from "cli-table3";
 
@@ -25,26 +32,39 @@ const DEFAULT_PACKETS = 100_000;
 const PROGRESS_MIN_PACKETS = 20_000;
 /** Most packets per run (a bound that keeps a typo from running for hours). */
 const MAX_PACKETS = 100_000_000;
+/** `--mode both`: alternating (native, isolated) pairs per size by default. */
+export const DEFAULT_REPEAT = 3;
+/** `--mode both`: most pairs per size. */
+const MAX_REPEAT = 100;
+/** `--mode both`: packets of each mode's warm-up run per size (at most --packets); discarded. */
+export const WARMUP_PACKETS = 2_000;
 
 /** Parsed arguments of `bench`. */
 export interface BenchArgs {
-  mode: "native" | "isolated";
+  /** One mode per run, or "both": native against isolated in one process. */
+  mode: "native" | "isolated" | "both";
   direction: "tx" | "rx";
   sizes: number[];
   packets: number;
   linkGbps: number;
   json: boolean;
+  /** `--mode both` only: alternating (native, isolated) pairs per size; absent = DEFAULT_REPEAT. */
+  repeat?: number;
 }
 
 /** Usage text of `bench`. */
-export const BENCH_USAGE = `usage: bun src/main.ts bench [--mode native] [--direction tx|rx] [--size 64..1518|all]
-                            [--packets N] [--link-gbps G] [--json]
-  --mode       native (driver at ring 0; default) or isolated (SIDE driver domain)
+export const BENCH_USAGE = `usage: bun src/main.ts bench [--mode native|isolated|both] [--direction tx|rx]
+                            [--size 64..1518|all] [--packets N] [--repeat N] [--link-gbps G] [--json]
+  --mode       native (driver at ring 0; default), isolated (SIDE driver domain), or both:
+               native against isolated in one process, per size a warm-up run of each mode
+               (${WARMUP_PACKETS} packets or --packets if fewer; discarded), then --repeat
+               alternating pairs (native, isolated, ...); host pps is each mode's median
   --direction  tx: a sender process to a sink on the wire; rx: a line-rate generator to a
                receiver process (default tx)
   --size       frame size on the wire incl. FCS, 64..1518, or "all" for 64,128,256,512,1024,1518
                (default 64)
   --packets    packets per run (default ${DEFAULT_PACKETS})
+  --repeat     --mode both only: (native, isolated) pairs per size, 1..${MAX_REPEAT} (default ${DEFAULT_REPEAT})
   --link-gbps  link speed in Gbit/s (default 1)
   --json       print one JSON object instead of a table`;
 
@@ -70,7 +90,8 @@ export function parseBenchArgs(args: readonly string[]): BenchArgs | string {
     i++;
     switch (a) {
       case "--mode":
-        if (value !== "native" && value !== "isolated") return `--mode "${value}" is not native or isolated`;
+        if (value !== "native" && value !== "isolated" && value !== "both")
+          return `--mode "${value}" is not native, isolated or both`;
         out.mode = value;
         break;
       case "--direction":
@@ -95,6 +116,13 @@ export function parseBenchArgs(args: readonly string[]): BenchArgs | string {
         out.packets = n;
         break;
       }
+      case "--repeat": {
+        const n = Number(value);
+        if (!/^\d+$/.test(value) || n < 1 || n > MAX_REPEAT)
+          return `--repeat "${value}" is not an integer 1..${MAX_REPEAT}`;
+        out.repeat = n;
+        break;
+      }
       case "--link-gbps": {
         const g = Number(value);
         if (!(g > 0) || !Number.isFinite(g)) return `--link-gbps "${value}" is not a positive number`;
@@ -105,6 +133,7 @@ export function parseBenchArgs(args: readonly string[]): BenchArgs | string {
         return `unknown option ${a}`;
     }
   }
+  if (out.repeat !== undefined && out.mode !== "both") return `--repeat ${out.repeat} needs --mode both`;
   return out;
 }
 
@@ -180,6 +209,316 @@ export function cyclesTable(runs: readonly UdpBenchmarkResult[]): string {
   return t.toString();
 }
 
+/** Median of `xs` (the mean of the middle two for an even count); throws RangeError when empty. */
+export function median(xs: readonly number[]): number {
+  if (xs.length === 0) throw new RangeError("median of no values");
+  const l = [...xs].sort((a, b) => a - b);
+  const mid = l.length >> 1;
+  return l.length % 2 === 1 ? l[mid] : (l[mid - 1] + l[mid]) / 2;
+}
+
+/** Host-time fields of a run's JSON: they vary from run to run; everything else is simulated. */
+const HOST_FIELDS: ReadonlySet<string> = new Set(["hostMs", "hostPps"]);
+
+/** A run's simulated figures: its JSON (`benchJson`) without the host-time fields (hostMs, hostPps). */
+export function simulatedFigures(r: UdpBenchmarkResult): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(benchJson(r))) if (!HOST_FIELDS.has(k)) out[k] = v;
+  return out;
+}
+
+/** Where two JSON-like values first differ: the dotted path and both values; null when equal. */
+function firstDifference(a: unknown, b: unknown, path = ""): { path: string; a: unknown; b: unknown } | null {
+  if (a !== null && b !== null && typeof a === "object" && typeof b === "object") {
+    const ra = a as Record<string, unknown>;
+    const rb = b as Record<string, unknown>;
+    for (const k of new Set([...Object.keys(ra), ...Object.keys(rb)])) {
+      const d = firstDifference(ra[k], rb[k], path === "" ? k : `${path}.${k}`);
+      if (d !== null) return d;
+    }
+    return null;
+  }
+  return Object.is(a, b) ? null : { path, a, b };
+}
+
+/**
+ * Checks that `runs` (repeats of one mode, size and direction) report the same simulated
+ * figures. Returns null when they agree, or a message naming the first repeat and figure that
+ * differ from repeat 1, e.g. `tlbMissesPerPacket is 18.9 in repeat 1 and 19 in repeat 2`.
+ */
+export function repeatsDisagreement(runs: readonly UdpBenchmarkResult[]): string | null {
+  if (runs.length < 2) return null;
+  const first = simulatedFigures(runs[0]);
+  for (let i = 1; i < runs.length; i++) {
+    const d = firstDifference(first, simulatedFigures(runs[i]));
+    if (d !== null)
+      return `${d.path} is ${JSON.stringify(d.a)} in repeat 1 and ${JSON.stringify(d.b)} in repeat ${i + 1}`;
+  }
+  return null;
+}
+
+/** One mode's repeats in a `--mode both` comparison. */
+export interface ModeRepeats {
+  /** The first repeat: its simulated figures stand for every repeat (they agree). */
+  readonly result: UdpBenchmarkResult;
+  /** Host pps and host ms of each repeat, in run order. */
+  readonly hostPpsRepeats: readonly number[];
+  readonly hostMsRepeats: readonly number[];
+  /** Medians of the repeats. */
+  readonly hostPps: number;
+  readonly hostMs: number;
+}
+
+/** Native against isolated at one size and direction, measured in one process. */
+export interface ModeComparison {
+  readonly direction: "tx" | "rx";
+  readonly frameSize: number;
+  readonly native: ModeRepeats;
+  readonly isolated: ModeRepeats;
+  /** Median isolated host pps / median native host pps (0 when the native median is 0). */
+  readonly hostRatio: number;
+}
+
+/** Options of `compareModes`. */
+export interface CompareOptions {
+  direction: "tx" | "rx";
+  frameSize: number;
+  /** Packets per measured run. */
+  packets: number;
+  linkGbps: number;
+  /** Alternating (native, isolated) pairs after the warm-up, >= 1. */
+  repeat: number;
+  /** Packets of each mode's warm-up run (discarded); 0 skips the warm-up. */
+  warmupPackets: number;
+  /** The benchmark to run (default `runUdpBenchmark`; tests substitute one). */
+  run?: (options: UdpBenchmarkOptions) => UdpBenchmarkResult;
+  /** Called about every 1% of a run with (label of the run, packets done, packets) over the whole comparison. */
+  onProgress?: (label: string, done: number, total: number) => void;
+}
+
+/** Packets a `compareModes` call runs in all (warm-ups and repeats of both modes). */
+export function comparePackets(o: Pick<CompareOptions, "packets" | "repeat" | "warmupPackets">): number {
+  return 2 * (o.warmupPackets + o.repeat * o.packets);
+}
+
+/**
+ * Run native against isolated in this process: one warm-up run of each mode (result
+ * discarded), then `repeat` alternating pairs (native, isolated, native, isolated, ...).
+ * Returns each mode's first result, its repeats' host figures and medians, and the host-pps
+ * ratio. Throws Error when a mode's repeats disagree on a simulated figure (naming it), and
+ * whatever the benchmark throws.
+ */
+export function compareModes(o: CompareOptions): ModeComparison {
+  const run = o.run ?? runUdpBenchmark;
+  const total = comparePackets(o);
+  let offset = 0;
+  const once = (mode: "native" | "isolated", packets: number, label: string): UdpBenchmarkResult => {
+    const report = o.onProgress;
+    const base = offset;
+    const r = run({
+      mode,
+      direction: o.direction,
+      frameSize: o.frameSize,
+      packets,
+      linkGbps: o.linkGbps,
+      onProgress: report === undefined ? undefined : (done) => report(label, base + done, total),
+    });
+    offset += packets;
+    return r;
+  };
+  if (o.warmupPackets > 0) {
+    once("native", o.warmupPackets, "warm-up native");
+    once("isolated", o.warmupPackets, "warm-up isolated");
+  }
+  const runs: Record<"native" | "isolated", UdpBenchmarkResult[]> = { native: [], isolated: [] };
+  for (let i = 1; i <= o.repeat; i++) {
+    for (const mode of ["native", "isolated"] as const)
+      runs[mode].push(once(mode, o.packets, `${mode} ${i}/${o.repeat}`));
+  }
+  const summary = (mode: "native" | "isolated"): ModeRepeats => {
+    const rs = runs[mode];
+    const bad = repeatsDisagreement(rs);
+    if (bad !== null)
+      throw new Error(
+        `${mode} ${o.direction} ${o.frameSize} B: the simulated figures of the repeats disagree (they are deterministic): ${bad}`,
+      );
+    const hostPpsRepeats = rs.map((r) => r.hostPps);
+    const hostMsRepeats = rs.map((r) => r.hostMs);
+    return {
+      result: rs[0],
+      hostPpsRepeats,
+      hostMsRepeats,
+      hostPps: median(hostPpsRepeats),
+      hostMs: median(hostMsRepeats),
+    };
+  };
+  const native = summary("native");
+  const isolated = summary("isolated");
+  return {
+    direction: o.direction,
+    frameSize: o.frameSize,
+    native,
+    isolated,
+    hostRatio: native.hostPps > 0 ? isolated.hostPps / native.hostPps : 0,
+  };
+}
+
+/** What the host figures of a `--mode both` run mean (JSON `note` and the table's footer). */
+const COMPARE_NOTE =
+  "per size: one warm-up run of each mode (discarded), then alternating native/isolated repeats in one process; simulated figures agree across the repeats; hostPps and hostMs are medians of the repeats; hostRatio = median isolated hostPps / median native hostPps";
+
+/**
+ * The JSON document of a `--mode both` run: the settings, and per size `{ frameSize,
+ * direction, native, isolated, hostRatio }`, where native and isolated are `benchJson` of the
+ * mode's first repeat with hostPps and hostMs replaced by the medians of the repeats, plus
+ * hostPpsRepeats and hostMsRepeats.
+ */
+export function compareJson(
+  comparisons: readonly ModeComparison[],
+  settings: {
+    direction: "tx" | "rx";
+    packets: number;
+    linkGbps: number;
+    repeat: number;
+    warmupPackets: number;
+  },
+): Record<string, unknown> {
+  const mode = (m: ModeRepeats) => ({
+    ...benchJson(m.result),
+    hostMs: m.hostMs,
+    hostPps: m.hostPps,
+    hostPpsRepeats: [...m.hostPpsRepeats],
+    hostMsRepeats: [...m.hostMsRepeats],
+  });
+  return {
+    mode: "both",
+    direction: settings.direction,
+    packets: settings.packets,
+    linkGbps: settings.linkGbps,
+    repeat: settings.repeat,
+    warmup: {
+      packets: settings.warmupPackets,
+      runsPerMode: settings.warmupPackets > 0 ? 1 : 0,
+      discarded: true,
+    },
+    note: COMPARE_NOTE,
+    comparisons: comparisons.map((c) => ({
+      frameSize: c.frameSize,
+      direction: c.direction,
+      native: mode(c.native),
+      isolated: mode(c.isolated),
+      hostRatio: c.hostRatio,
+    })),
+  };
+}
+
+/** A cli-table3 table of comparisons: per size a native and an isolated row, and the host ratio. */
+export function compareTable(comparisons: readonly ModeComparison[]): string {
+  const t = new Table({
+    head: [
+      "size",
+      "dir",
+      "mode",
+      "Mbit/s",
+      "kpps",
+      "% line",
+      "CPU %",
+      "cross/pkt",
+      "TLB miss/pkt",
+      "cycles/pkt",
+      "lost",
+      "host kpps (median)",
+      "host kpps (repeats)",
+      "isolated/native host",
+    ],
+  });
+  for (const c of comparisons) {
+    for (const mode of ["native", "isolated"] as const) {
+      const m = c[mode];
+      const r = m.result;
+      t.push([
+        r.frameSize,
+        r.direction,
+        mode,
+        fmt(r.mbps, 1),
+        fmt(r.pps / 1000, 1),
+        fmt((100 * r.mbps) / r.lineRateMbps, 1),
+        fmt(100 * r.cpuUtilization, 1),
+        fmt(r.crossingsPerPacket),
+        fmt(r.tlbMissesPerPacket, 4),
+        fmt(r.cyclesPerPacket, 0),
+        r.loss.lost,
+        fmt(m.hostPps / 1000, 1),
+        m.hostPpsRepeats.map((p) => fmt(p / 1000, 1)).join(", "),
+        mode === "isolated" ? fmt(c.hostRatio, 3) : "",
+      ]);
+    }
+  }
+  return t.toString();
+}
+
+/** `bench --mode both`: compare the modes at every size; returns the exit code (1 when a run fails or repeats disagree). */
+function compareCommand(parsed: BenchArgs): number {
+  const repeat = parsed.repeat ?? DEFAULT_REPEAT;
+  const warmupPackets = Math.min(WARMUP_PACKETS, parsed.packets);
+  const showBar = process.stdout.isTTY === true && !parsed.json && parsed.packets >= PROGRESS_MIN_PACKETS;
+  const comparisons: ModeComparison[] = [];
+  for (const size of parsed.sizes) {
+    const bar = showBar
+      ? new SingleBar(
+          {
+            format: `${parsed.direction} ${size} B {run} [{bar}] {percentage}% | {value}/{total} packets`,
+            hideCursor: true,
+          },
+          Presets.shades_classic,
+        )
+      : null;
+    bar?.start(comparePackets({ packets: parsed.packets, repeat, warmupPackets }), 0, { run: "" });
+    try {
+      comparisons.push(
+        compareModes({
+          direction: parsed.direction,
+          frameSize: size,
+          packets: parsed.packets,
+          linkGbps: parsed.linkGbps,
+          repeat,
+          warmupPackets,
+          onProgress: bar === null ? undefined : (run, done) => bar.update(done, { run }),
+        }),
+      );
+    } catch (e) {
+      bar?.stop();
+      console.error(
+        `bench: ${parsed.direction} ${size} B failed: ${e instanceof Error ? e.message : String(e)}`,
+      );
+      return 1;
+    }
+    bar?.stop();
+  }
+  const settings = {
+    direction: parsed.direction,
+    packets: parsed.packets,
+    linkGbps: parsed.linkGbps,
+    repeat,
+    warmupPackets,
+  };
+  if (parsed.json) {
+    console.log(JSON.stringify(compareJson(comparisons, settings)));
+    return 0;
+  }
+  console.log(
+    `UDP ${parsed.direction.toUpperCase()}, native against isolated in one process, e1000 at ${parsed.linkGbps} Gbit/s, ${parsed.packets} packets per run`,
+  );
+  console.log(
+    `per size: a warm-up run of each mode (${warmupPackets} packets; results discarded), then ${repeat} alternating pair${repeat === 1 ? "" : "s"} (native, isolated, ...)`,
+  );
+  console.log(compareTable(comparisons));
+  console.log(
+    `simulated figures: ${repeat === 1 ? "one run of each mode" : `the ${repeat} repeats of each mode agree`}; host kpps = simulated packets per host second, median of the repeats; isolated/native host = median isolated / median native host kpps`,
+  );
+  return 0;
+}
+
 /** Run `bench` with `args`; returns the exit code (2 for a bad argument, 1 when a run fails). */
 export function benchCommand(args: readonly string[] = []): number {
   const parsed = parseBenchArgs(args);
@@ -187,6 +526,7 @@ export function benchCommand(args: readonly string[] = []): number {
     console.error(`bench: ${parsed}\n${BENCH_USAGE}`);
     return 2;
   }
+  if (parsed.mode === "both") return compareCommand(parsed);
   const runs: UdpBenchmarkResult[] = [];
   const showBar = process.stdout.isTTY === true && !parsed.json && parsed.packets >= PROGRESS_MIN_PACKETS;
   for (const size of parsed.sizes) {
