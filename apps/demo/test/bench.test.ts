@@ -116,6 +116,8 @@ describe("demo bench --mode both", () => {
     // the default is applied when the comparison runs
     expect((parseBenchArgs(["--mode", "both"]) as { repeat?: number }).repeat).toBeUndefined();
     expect(DEFAULT_REPEAT).toBe(3);
+    expect(parseBenchArgs(["--mode", "both", "--warmup", "0"])).toMatchObject({ mode: "both", warmup: 0 });
+    expect((parseBenchArgs(["--mode", "both"]) as { warmup?: number }).warmup).toBeUndefined();
     // --repeat after --mode both works too
     expect((parseBenchArgs(["--repeat", "2", "--mode", "both"]) as { repeat?: number }).repeat).toBe(2);
   });
@@ -130,6 +132,11 @@ describe("demo bench --mode both", () => {
     expect(parseBenchArgs(["--mode", "both", "--repeat"])).toMatch(/--repeat needs a value/);
     expect(parseBenchArgs(["--repeat", "3"])).toMatch(/--repeat 3 needs --mode both/);
     expect(parseBenchArgs(["--mode", "isolated", "--repeat", "3"])).toMatch(/needs --mode both/);
+    expect(parseBenchArgs(["--mode", "both", "--warmup", "-1"])).toMatch(
+      /--warmup "-1" is not an integer 0../,
+    );
+    expect(parseBenchArgs(["--mode", "both", "--warmup", "lots"])).toMatch(/--warmup "lots"/);
+    expect(parseBenchArgs(["--mode", "native", "--warmup", "10"])).toMatch(/--warmup 10 needs --mode both/);
     expect(parseBenchArgs(["--mode", "all"])).toMatch(/--mode "all" is not native, isolated or both/);
     for (const argv of [
       ["bench", "--mode", "both", "--repeat", "0"],

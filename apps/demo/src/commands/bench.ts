@@ -36,8 +36,12 @@ const MAX_PACKETS = 100_000_000;
 export const DEFAULT_REPEAT = 3;
 /** `--mode both`: most pairs per size. */
 const MAX_REPEAT = 100;
-/** `--mode both`: packets of each mode's warm-up run per size (at most --packets); discarded. */
-export const WARMUP_PACKETS = 2_000;
+/**
+ * `--mode both`: default packets of each mode's warm-up run per size (at most --packets);
+ * discarded. Under Bun the first measured pair after it is still often slower than the later
+ * ones (also after 10,000); the median of the repeats absorbs that, and `--warmup` raises it.
+ */
+export const WARMUP_PACKETS = 5_000;
 
 /** Parsed arguments of `bench`. */
 export interface BenchArgs {
@@ -50,21 +54,26 @@ export interface BenchArgs {
   json: boolean;
   /** `--mode both` only: alternating (native, isolated) pairs per size; absent = DEFAULT_REPEAT. */
   repeat?: number;
+  /** `--mode both` only: packets of each mode's warm-up run; absent = min(WARMUP_PACKETS, packets). */
+  warmup?: number;
 }
 
 /** Usage text of `bench`. */
 export const BENCH_USAGE = `usage: bun src/main.ts bench [--mode native|isolated|both] [--direction tx|rx]
-                            [--size 64..1518|all] [--packets N] [--repeat N] [--link-gbps G] [--json]
+                            [--size 64..1518|all] [--packets N] [--repeat N] [--warmup N]
+                            [--link-gbps G] [--json]
   --mode       native (driver at ring 0; default), isolated (SIDE driver domain), or both:
-               native against isolated in one process, per size a warm-up run of each mode
-               (${WARMUP_PACKETS} packets or --packets if fewer; discarded), then --repeat
-               alternating pairs (native, isolated, ...); host pps is each mode's median
+               native against isolated in one process: per size a warm-up run of each mode
+               (discarded), then --repeat alternating pairs (native, isolated, ...); host pps
+               is the median of each mode's repeats
   --direction  tx: a sender process to a sink on the wire; rx: a line-rate generator to a
                receiver process (default tx)
   --size       frame size on the wire incl. FCS, 64..1518, or "all" for 64,128,256,512,1024,1518
                (default 64)
   --packets    packets per run (default ${DEFAULT_PACKETS})
   --repeat     --mode both only: (native, isolated) pairs per size, 1..${MAX_REPEAT} (default ${DEFAULT_REPEAT})
+  --warmup     --mode both only: packets of each mode's warm-up run, 0 for none (default
+               ${WARMUP_PACKETS}, or --packets if fewer)
   --link-gbps  link speed in Gbit/s (default 1)
   --json       print one JSON object instead of a table`;
 
@@ -123,6 +132,13 @@ export function parseBenchArgs(args: readonly string[]): BenchArgs | string {
         out.repeat = n;
         break;
       }
+      case "--warmup": {
+        const n = Number(value);
+        if (!/^\d+$/.test(value) || n > MAX_PACKETS)
+          return `--warmup "${value}" is not an integer 0..${MAX_PACKETS}`;
+        out.warmup = n;
+        break;
+      }
       case "--link-gbps": {
         const g = Number(value);
         if (!(g > 0) || !Number.isFinite(g)) return `--link-gbps "${value}" is not a positive number`;
@@ -134,6 +150,7 @@ export function parseBenchArgs(args: readonly string[]): BenchArgs | string {
     }
   }
   if (out.repeat !== undefined && out.mode !== "both") return `--repeat ${out.repeat} needs --mode both`;
+  if (out.warmup !== undefined && out.mode !== "both") return `--warmup ${out.warmup} needs --mode both`;
   return out;
 }
 
@@ -363,9 +380,14 @@ export function compareModes(o: CompareOptions): ModeComparison {
   };
 }
 
-/** What the host figures of a `--mode both` run mean (JSON `note` and the table's footer). */
-const COMPARE_NOTE =
-  "per size: one warm-up run of each mode (discarded), then alternating native/isolated repeats in one process; simulated figures agree across the repeats; hostPps and hostMs are medians of the repeats; hostRatio = median isolated hostPps / median native hostPps";
+/** What a `--mode both` run did and what its host figures mean (JSON `note`). */
+function compareNote(warmupPackets: number, repeat: number): string {
+  const warmup =
+    warmupPackets > 0
+      ? `one warm-up run of each mode (${warmupPackets} packets, discarded), then`
+      : "no warm-up;";
+  return `per size: ${warmup} ${repeat} alternating native/isolated pairs in one process; the simulated figures of each mode's repeats agree; hostPps and hostMs are medians of the repeats; hostRatio = median isolated hostPps / median native hostPps`;
+}
 
 /**
  * The JSON document of a `--mode both` run: the settings, and per size `{ frameSize,
@@ -401,7 +423,7 @@ export function compareJson(
       runsPerMode: settings.warmupPackets > 0 ? 1 : 0,
       discarded: true,
     },
-    note: COMPARE_NOTE,
+    note: compareNote(settings.warmupPackets, settings.repeat),
     comparisons: comparisons.map((c) => ({
       frameSize: c.frameSize,
       direction: c.direction,
@@ -460,7 +482,7 @@ export function compareTable(comparisons: readonly ModeComparison[]): string {
 /** `bench --mode both`: compare the modes at every size; returns the exit code (1 when a run fails or repeats disagree). */
 function compareCommand(parsed: BenchArgs): number {
   const repeat = parsed.repeat ?? DEFAULT_REPEAT;
-  const warmupPackets = Math.min(WARMUP_PACKETS, parsed.packets);
+  const warmupPackets = parsed.warmup ?? Math.min(WARMUP_PACKETS, parsed.packets);
   const showBar = process.stdout.isTTY === true && !parsed.json && parsed.packets >= PROGRESS_MIN_PACKETS;
   const comparisons: ModeComparison[] = [];
   for (const size of parsed.sizes) {
@@ -510,7 +532,7 @@ function compareCommand(parsed: BenchArgs): number {
     `UDP ${parsed.direction.toUpperCase()}, native against isolated in one process, e1000 at ${parsed.linkGbps} Gbit/s, ${parsed.packets} packets per run`,
   );
   console.log(
-    `per size: a warm-up run of each mode (${warmupPackets} packets; results discarded), then ${repeat} alternating pair${repeat === 1 ? "" : "s"} (native, isolated, ...)`,
+    `per size: ${warmupPackets > 0 ? `a warm-up run of each mode (${warmupPackets} packets; results discarded)` : "no warm-up"}, then ${repeat} alternating pair${repeat === 1 ? "" : "s"} (native, isolated, ...)`,
   );
   console.log(compareTable(comparisons));
   console.log(
