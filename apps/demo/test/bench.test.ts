@@ -271,6 +271,10 @@ describe("demo bench --mode both", () => {
       expect(first).not.toHaveProperty("hostPps");
       for (const r of repeats) expect(simulatedFigures(r.result)).toEqual(first);
       expect(repeatsDisagreement(repeats.map((x) => x.result))).toBeNull();
+      // the same figures as a single-mode run (a fresh machine per run)
+      expect(first).toEqual(
+        simulatedFigures(runUdpBenchmark({ mode, direction: "tx", frameSize: 256, packets: 150 })),
+      );
       // the reported result is the first repeat, not the warm-up
       expect(c[mode].result).toBe(repeats[0].result);
       expect(c[mode].hostPpsRepeats).toEqual(repeats.map((x) => x.result.hostPps));

@@ -495,7 +495,9 @@ function compareCommand(parsed: BenchArgs): number {
           Presets.shades_classic,
         )
       : null;
-    bar?.start(comparePackets({ packets: parsed.packets, repeat, warmupPackets }), 0, { run: "" });
+    bar?.start(comparePackets({ packets: parsed.packets, repeat, warmupPackets }), 0, {
+      run: warmupPackets > 0 ? "warm-up native" : `native 1/${repeat}`,
+    });
     try {
       comparisons.push(
         compareModes({
