@@ -21,10 +21,10 @@ export interface CallerDomain {
 }
 
 /**
- * Specs `checkCall` found, by name: a Map hit costs less than `serviceSpec`'s own-property test
- * and keyed lookup on the ~90-entry SERVICES object, which is a constant table.
+ * Compiled checks `checkCall` found, by name: a Map hit costs less than `serviceSpec`'s
+ * own-property test and keyed lookup on the ~90-entry SERVICES object, which is a constant table.
  */
-const SPEC_CACHE = new Map<string, ServiceSpec>();
+const CHECK_CACHE = new Map<string, CallCheck>();
 
 /**
  * Check one call. Returns the service's spec when every argument passes; throws a DriverFault
@@ -37,37 +37,162 @@ export function checkCall(
   domain: CallerDomain,
   site: FaultSite = {},
 ): ServiceSpec {
-  let spec = SPEC_CACHE.get(name);
-  if (spec === undefined) {
-    spec = serviceSpec(name);
+  let check = CHECK_CACHE.get(name);
+  if (check === undefined) {
+    const spec = serviceSpec(name);
     if (!spec) throw unknownService(name, site);
-    SPEC_CACHE.set(name, spec);
+    check = compileCallCheck(name, spec);
+    CHECK_CACHE.set(name, check);
   }
-  checkCallSpec(name, spec, args, domain, site);
-  return spec;
+  checkCompiledCall(check, args, domain, site);
+  return check.spec;
 }
 
-/** The arity and argument checks of `checkCall` once the spec is known. */
-function checkCallSpec(
-  name: string,
-  spec: ServiceSpec,
+// Argument kinds as small integers, so that the hot check reads one monomorphic record.
+const K_STR = 0;
+const K_VALUE = 1;
+const K_SIZE = 2;
+const K_FLAGS = 3;
+const K_ENUM = 4;
+const K_FN = 5;
+const K_IRQ = 6;
+const K_HANDLE = 7;
+const K_PTR = 8;
+/** A kind `checkArgument` does not know: any integer passes. */
+const K_OTHER = 9;
+const KIND_CODES: Readonly<Record<string, number>> = {
+  str: K_STR,
+  value: K_VALUE,
+  size: K_SIZE,
+  flags: K_FLAGS,
+  enum: K_ENUM,
+  fn: K_FN,
+  irq: K_IRQ,
+  handle: K_HANDLE,
+  ptr: K_PTR,
+};
+/** Largest magnitude a "value" argument may have (exclusive), as checkArgument says. */
+const VALUE_LIMIT = 2 ** 53;
+/** Flags arguments are 32-bit. */
+const FLAGS_MAX = 0xffff_ffff;
+
+/**
+ * One argument's check in one shape for every kind (the ArgSpec union has a shape per kind, so
+ * reading it in a hot loop is a megamorphic load). Fields a kind does not use hold neutral values.
+ */
+export class ArgCheck {
+  readonly kind: number;
+  /** Handle kind ("handle"), else "pci-dev" (unused). */
+  readonly of: HandleKind;
+  readonly nullable: boolean;
+  /** "size": bounds; "str": max length. */
+  readonly min: number;
+  readonly max: number;
+  /** "flags": the allowed bits. */
+  readonly mask: number;
+  /** "ptr": constant length (len ?? 1), or the index of the length argument (-1: none). */
+  readonly len: number;
+  readonly lenArg: number;
+  /** "enum": the allowed values. */
+  readonly values: readonly number[];
+
+  constructor(spec: ArgSpec) {
+    const s = spec as Partial<{
+      of: HandleKind;
+      nullable: boolean;
+      min: number;
+      max: number;
+      mask: number;
+      len: number;
+      lenArg: number;
+      values: readonly number[];
+    }>;
+    this.kind = KIND_CODES[spec.kind] ?? K_OTHER;
+    this.of = s.of ?? "pci-dev";
+    this.nullable = s.nullable === true;
+    this.min = s.min ?? 0;
+    this.max = s.max as number;
+    this.mask = s.mask ?? 0;
+    this.len = s.len ?? 1;
+    this.lenArg = s.lenArg ?? -1;
+    this.values = s.values ?? [];
+  }
+}
+
+/** A service's checks compiled once (`compileCallCheck`), for `checkCompiledCall`. */
+export interface CallCheck {
+  readonly name: string;
+  readonly spec: ServiceSpec;
+  /** One record per argument (internal to the checks). */
+  readonly args: readonly ArgCheck[];
+}
+
+/**
+ * Compile the checks of service `name` with spec `spec` (from SERVICES) for `checkCompiledCall`,
+ * which then skips the name lookup and reads one record shape per argument. Never throws.
+ */
+export function compileCallCheck(name: string, spec: ServiceSpec): CallCheck {
+  return { name, spec, args: spec.args.map((a) => new ArgCheck(a)) };
+}
+
+/**
+ * `checkCall` for a compiled service: the same checks, faults and messages, without the lookup.
+ * Returns nothing when every argument passes; throws the DriverFault (illegal-argument) that
+ * `checkCall` throws otherwise.
+ */
+export function checkCompiledCall(
+  check: CallCheck,
   args: readonly unknown[],
   domain: CallerDomain,
-  site: FaultSite,
+  site: FaultSite = {},
 ): void {
-  if (args.length !== spec.args.length) {
-    throw illegalArgument(
-      name,
-      args.length,
-      "arity",
-      args.length,
-      `expects ${spec.args.length} arguments`,
-      site,
-    );
+  const checks = check.args;
+  const n = checks.length;
+  if (args.length !== n) {
+    throw illegalArgument(check.name, args.length, "arity", args.length, `expects ${n} arguments`, site);
   }
-  for (let i = 0; i < spec.args.length; i++) {
-    const reason = checkArgument(spec.args[i], args[i], args, domain);
-    if (reason !== undefined) throw illegalArgument(name, i, spec.args[i].name, args[i], reason, site);
+  for (let i = 0; i < n; i++) {
+    if (passes(checks[i], args[i], args, domain)) continue;
+    // the reason (and, should the two ever disagree, the verdict) comes from checkArgument
+    const spec = check.spec.args[i];
+    const reason = checkArgument(spec, args[i], args, domain);
+    if (reason !== undefined) throw illegalArgument(check.name, i, spec.name, args[i], reason, site);
+  }
+}
+
+/**
+ * True when `value` passes `c`. Accepts exactly what checkArgument accepts (never more; the
+ * callers ask checkArgument again for the reason when this says no), calling the domain's
+ * methods the same way.
+ */
+function passes(c: ArgCheck, value: unknown, args: readonly unknown[], domain: CallerDomain): boolean {
+  const kind = c.kind;
+  if (kind === K_STR) return typeof value === "string" && value.length <= c.max;
+  if (typeof value !== "number" || !Number.isInteger(value)) return false;
+  switch (kind) {
+    case K_HANDLE:
+      return (value === 0 && c.nullable) || domain.ownsHandle(c.of, value);
+    case K_SIZE:
+      return value >= c.min && value <= c.max;
+    case K_PTR: {
+      if (value === 0 && c.nullable) return true;
+      const len = c.lenArg >= 0 ? args[c.lenArg] : c.len;
+      if (value < 0 || value >= LINEAR_LIMIT) return false;
+      if (typeof len !== "number" || !Number.isInteger(len) || len < 0) return false;
+      return domain.ownsRange(value, Math.max(len, 1));
+    }
+    case K_ENUM:
+      return c.values.includes(value);
+    case K_FLAGS:
+      return value >= 0 && value <= FLAGS_MAX && (value & ~c.mask) === 0;
+    case K_VALUE:
+      return value >= -VALUE_LIMIT && value < VALUE_LIMIT;
+    case K_FN:
+      return domain.isEntryPoint(value);
+    case K_IRQ:
+      return domain.ownsIrq(value);
+    default:
+      return true;
   }
 }
 

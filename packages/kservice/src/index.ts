@@ -12,7 +12,14 @@ export type {
   KernelApi,
   MemoryAccessors,
 } from "./api.js";
-export { type CallerDomain, checkArgument, checkCall } from "./checks.js";
+export {
+  type CallCheck,
+  type CallerDomain,
+  checkArgument,
+  checkCall,
+  checkCompiledCall,
+  compileCallCheck,
+} from "./checks.js";
 export * from "./constants.js";
 export {
   DriverFault,

@@ -2,13 +2,18 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   type CallerDomain,
+  checkArgument,
   checkCall,
+  checkCompiledCall,
+  compileCallCheck,
   DMA_TO_DEVICE,
   DriverFault,
   GFP_KERNEL,
   type HandleKind,
   IRQF_SHARED,
   Ledger,
+  SERVICES,
+  type ServiceName,
 } from "../src/index.js";
 
 const REGION = { base: 0xd000_0000_0000, size: 0x10_0000 };
@@ -117,6 +122,91 @@ describe("checkCall", () => {
           return accepted === inside;
         },
       ),
+    );
+  });
+});
+
+describe("checkCompiledCall", () => {
+  const names = Object.keys(SERVICES) as ServiceName[];
+  /** Values around every kind's edges: null, region edges, kernel addresses, non-integers, strings. */
+  const interesting = fc.oneof(
+    fc.constantFrom<unknown>(
+      0,
+      1,
+      -1,
+      5,
+      6,
+      11,
+      64,
+      1514,
+      0x8000_0000,
+      0xffff_ffff,
+      2 ** 32,
+      2 ** 48,
+      2 ** 53,
+      -(2 ** 53),
+      1.5,
+      Number.NaN,
+      REGION.base,
+      REGION.base + 8,
+      REGION.base + REGION.size - 1,
+      REGION.base + REGION.size,
+      ENTRY,
+      KERNEL_DIRECT_MAP_PAGE,
+      GFP_KERNEL,
+      DMA_TO_DEVICE,
+      "eth0",
+      "x".repeat(2000),
+      undefined,
+    ),
+    fc.integer({ min: -10, max: 2 ** 48 }),
+  );
+
+  it("accepts and rejects exactly what checkArgument does, with checkCall's fault (property)", () => {
+    const ledger = new Ledger();
+    ledger.acquire("skb", REGION.base + 8, "test");
+    const d = domain(ledger);
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...names),
+        fc.array(interesting, { maxLength: 6 }),
+        fc.boolean(),
+        (name, raw, exactArity) => {
+          const spec = SERVICES[name];
+          const args = exactArity ? spec.args.map((_, i) => raw[i] ?? 0) : raw;
+          let expected: string | undefined;
+          if (args.length !== spec.args.length) expected = "arity";
+          else {
+            for (let i = 0; i < args.length && expected === undefined; i++) {
+              const reason = checkArgument(spec.args[i], args[i], args, d);
+              if (reason !== undefined) expected = `argument ${i} (${spec.args[i].name})`;
+            }
+          }
+          const check = compileCallCheck(name, spec);
+          let got: DriverFault | undefined;
+          try {
+            checkCompiledCall(check, args, d, { entryPoint: "probe" });
+          } catch (e) {
+            if (!(e instanceof DriverFault)) throw e;
+            got = e;
+          }
+          if (expected === undefined) return got === undefined;
+          if (got === undefined) return false;
+          let viaCheckCall: DriverFault | undefined;
+          try {
+            checkCall(name, args, d, { entryPoint: "probe" });
+          } catch (e) {
+            viaCheckCall = e as DriverFault;
+          }
+          return (
+            got.message.includes(expected) &&
+            got.message === viaCheckCall?.message &&
+            got.site.service === name &&
+            got.site.entryPoint === "probe"
+          );
+        },
+      ),
+      { numRuns: 3000 },
     );
   });
 });
