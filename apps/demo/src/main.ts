@@ -17,7 +17,7 @@ export const COMMANDS: Record<string, [string, (args: string[]) => number]> = {
     pagingCommand,
   ],
   bench: [
-    "UDP benchmark on the e1000: --mode native|isolated|both --direction tx|rx --size 64..1518|all --packets N [--repeat N] [--json]",
+    "UDP benchmark on the e1000: --mode native|isolated|both --direction tx|rx --size 64..1518|all --packets N [--repeat N] [--warmup N] [--json]",
     benchCommand,
   ],
 };
