@@ -332,6 +332,17 @@ describe("demo bench --mode both", () => {
     ).toThrow(/isolated tx 64 B: the simulated figures of the repeats disagree .*tlbMissesPerPacket/);
   });
 
+  it("refuses a repeat below 1 or a negative warm-up before running anything", () => {
+    const o = { direction: "tx", frameSize: 64, packets: 10, linkGbps: 1 } as const;
+    const run = (): UdpBenchmarkResult => {
+      throw new Error("ran");
+    };
+    expect(() => compareModes({ ...o, repeat: 0, warmupPackets: 0, run })).toThrow(
+      /repeat 0 is not a positive/,
+    );
+    expect(() => compareModes({ ...o, repeat: 1, warmupPackets: -1, run })).toThrow(/warmupPackets -1/);
+  });
+
   it("takes the median of odd and even counts and refuses none", () => {
     expect(median([3, 1, 2])).toBe(2);
     expect(median([4, 1, 3, 2])).toBe(2.5);

@@ -322,10 +322,14 @@ export function comparePackets(o: Pick<CompareOptions, "packets" | "repeat" | "w
  * Run native against isolated in this process: one warm-up run of each mode (result
  * discarded), then `repeat` alternating pairs (native, isolated, native, isolated, ...).
  * Returns each mode's first result, its repeats' host figures and medians, and the host-pps
- * ratio. Throws Error when a mode's repeats disagree on a simulated figure (naming it), and
- * whatever the benchmark throws.
+ * ratio. Throws RangeError for a repeat below 1 or a negative warm-up, Error when a mode's
+ * repeats disagree on a simulated figure (naming it), and whatever the benchmark throws.
  */
 export function compareModes(o: CompareOptions): ModeComparison {
+  if (!Number.isInteger(o.repeat) || o.repeat < 1)
+    throw new RangeError(`compareModes: repeat ${o.repeat} is not a positive integer`);
+  if (!Number.isInteger(o.warmupPackets) || o.warmupPackets < 0)
+    throw new RangeError(`compareModes: warmupPackets ${o.warmupPackets} is not an integer >= 0`);
   const run = o.run ?? runUdpBenchmark;
   const total = comparePackets(o);
   let offset = 0;
