@@ -677,9 +677,9 @@ export class Cpu {
    * "crossing" when CR4.PCIDE = 1 and `noFlush` is set, else `cr3WriteFlush`; the TLB refill
    * then shows up as TLB misses. Throws #GP(0) at CPL > 0, and whatever the MMU throws.
    */
-  switchAddressSpace(cr3: number, options: { noFlush?: boolean } = {}): void {
+  switchAddressSpace(cr3: number, options?: { noFlush?: boolean }): void {
     this.requireCpl0("MOV to CR3");
-    this.writeCr3(cr3, options.noFlush === true);
+    this.writeCr3(cr3, options !== undefined && options.noFlush === true);
   }
 
   /**
@@ -835,15 +835,23 @@ export class Cpu {
 
   /** Writes one 8-byte slot: `v` (a non-negative number) sign-extended from bit 47. */
   private storeSlot(va: number, v: number): void {
+    const mmu = this.mmu;
+    if (v >= 0 && v < TWO_32) {
+      // selectors, RFLAGS, error codes: the high dword is 0 (no float division)
+      mmu.store32(va, v);
+      mmu.store32(va + 4, 0);
+      return;
+    }
     const hi = Math.floor(v / TWO_32);
-    this.mmu.store32(va, v % TWO_32);
-    this.mmu.store32(va + 4, hi >= HIGH_DWORD_BIT47 ? (hi | CANONICAL_HIGH) >>> 0 : hi);
+    mmu.store32(va, v % TWO_32);
+    mmu.store32(va + 4, hi >= HIGH_DWORD_BIT47 ? (hi | CANONICAL_HIGH) >>> 0 : hi);
   }
 
   /** Reads a canonical pointer slot as a 48-bit number, or -1 if it is not canonical. */
   private loadPointer(va: number): number {
-    const lo = this.mmu.load32(va);
-    const hi = this.mmu.load32(va + 4);
+    const mmu = this.mmu;
+    const lo = mmu.load32(va);
+    const hi = mmu.load32(va + 4);
     const top = hi >>> 16;
     const bit47 = (hi & HIGH_DWORD_BIT47) !== 0;
     if (bit47 ? top !== LOW16 : top !== 0) return -1;
@@ -927,11 +935,12 @@ export class Cpu {
     let sp = ist !== 0 ? this.tss.ist[ist] : cpl !== 0 ? this.tss.rsp[0] : this.rsp;
     sp -= sp % STACK_ALIGN;
     const pushCode = !software && vectorHasErrorCode(vector);
-    const oldAc = this.mmu.ac;
+    const mmu = this.mmu;
+    const oldAc = mmu.ac;
     // The frame is written by the CPU at ring 0 as supervisor accesses that SMAP's AC
     // override does not apply to (implicit accesses, SDM 4.6).
-    this.mmu.cpl = 0;
-    this.mmu.ac = false;
+    mmu.cpl = 0;
+    if (oldAc) mmu.ac = false;
     try {
       sp -= FRAME_SLOT;
       this.storeSlot(sp, this.ss);
@@ -948,8 +957,8 @@ export class Cpu {
         this.storeSlot(sp, errorCode);
       }
     } catch (e) {
-      this.mmu.cpl = cpl;
-      this.mmu.ac = oldAc;
+      mmu.cpl = cpl;
+      mmu.ac = oldAc;
       throw e;
     }
     this.pushFrameKind(pushCode ? sp + FRAME_SLOT : sp, kind);
@@ -958,8 +967,12 @@ export class Cpu {
     this.rsp = sp;
     let flags = this.flags & ~DELIVERY_CLEAR;
     if ((attr & GATE_TYPE_MASK) === GATE_TYPE_INTERRUPT) flags &= ~RFLAGS_IF;
-    this.setFlags(flags);
-    this.setCpl(0);
+    // setFlags(flags) and setCpl(0) without re-writing what the MMU already holds (CPL 0, AC
+    // clear): `flags` only lost bits of valid RFLAGS, so it needs no masking, and only a set
+    // AC goes back to the MMU.
+    this.flags = flags;
+    if ((flags & RFLAGS_AC) !== 0) mmu.ac = true;
+    this.cplValue = 0;
     this.rip = idt.handlers[vector];
     this.halted = false;
   }

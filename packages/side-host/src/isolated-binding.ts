@@ -27,8 +27,10 @@
  *   queues stopped); the report is `instance.fault` and goes to the fault listeners.
  */
 import {
+  type CallCheck,
   type CallerDomain,
-  checkCall,
+  checkCompiledCall,
+  compileCallCheck,
   DMA_MAPPING_ERROR,
   DriverFault,
   type DriverFaultKind,
@@ -354,20 +356,10 @@ export class IsolatedDriverInstance extends DriverInstance {
    * (or a KernelBug the service raised on the driver's behalf); unwinds with an internal error
    * when a nested upcall stopped the driver.
    */
-  cross(
-    name: string,
-    spec: ServiceSpec,
-    impl: ServiceImpl,
-    argv: unknown[],
-    pdevMask: number,
-    skbMask: number,
-    a: unknown,
-    b: unknown,
-    c: unknown,
-    d: unknown,
-    e: unknown,
-  ): number {
+  cross(stub: CrossStub, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown): number {
     if (this.stopped) throw DRIVER_STOPPED;
+    const name = stub.name;
+    const spec = stub.spec;
     const kn = this.kn;
     const machine = kn.machine;
     const cpu = machine.cpu;
@@ -383,15 +375,18 @@ export class IsolatedDriverInstance extends DriverInstance {
     this.site.service = name;
     cpu.intN(SIDE_GATE_VECTOR);
     // checked-call layer: ring 0, still in the domain's address space
+    const argv = stub.argv;
     const n = argv.length;
     if (n > 0) argv[0] = a;
     if (n > 1) argv[1] = b;
     if (n > 2) argv[2] = c;
     if (n > 3) argv[3] = d;
     if (n > 4) argv[4] = e;
-    checkCall(name, argv, this.caller, this.site);
+    checkCompiledCall(stub.check, argv, this.caller, this.site);
     this.isolation.argChecks += n;
-    clock.charge("check", machine.cpu.costs.argCheck * n);
+    clock.charge("check", cpu.costs.argCheck * n);
+    const pdevMask = stub.pdevMask;
+    const skbMask = stub.skbMask;
     if (pdevMask !== 0) {
       if ((pdevMask & 1) !== 0) a = dom.pdevOfShadow(a as number);
       if ((pdevMask & 2) !== 0) b = dom.pdevOfShadow(b as number);
@@ -413,7 +408,7 @@ export class IsolatedDriverInstance extends DriverInstance {
     } else {
       let r: unknown;
       try {
-        r = impl(kn, this, a, b, c, d, e);
+        r = stub.impl(kn, this, a, b, c, d, e);
       } catch (err) {
         throw this.serviceError(err, name);
       }
@@ -635,6 +630,12 @@ function writeFrame(mmu: Kernel["mmu"], at: number, rip: number, rsp: number, rf
 }
 
 function writeSlot(mmu: Kernel["mmu"], va: number, v: number): void {
+  if (v >= 0 && v < TWO_32) {
+    // selectors and RFLAGS: the high dword is 0 (no float division)
+    mmu.store32(va, v);
+    mmu.store32(va + 4, 0);
+    return;
+  }
   const hi = Math.floor(v / TWO_32);
   mmu.store32(va, v % TWO_32);
   mmu.store32(va + 4, (hi & HIGH_BIT47) !== 0 ? (hi | SIGN_EXTENSION_HI) >>> 0 : hi);
@@ -887,6 +888,30 @@ function handleMask(spec: ServiceSpec, kind: HandleKind): number {
   return m;
 }
 
+/**
+ * What a crossing stub knows about its service, decided once at bind time: the spec, the
+ * kernel-side implementation, the compiled argument checks, the argument array the checks read
+ * (reused by every call: a crossing is not re-entered before its checks are done), and which
+ * arguments are pci_dev shadows to translate and shared skbs to read.
+ */
+class CrossStub {
+  readonly check: CallCheck;
+  readonly argv: unknown[];
+  readonly pdevMask: number;
+  readonly skbMask: number;
+
+  constructor(
+    readonly name: ServiceName,
+    readonly spec: ServiceSpec,
+    readonly impl: ServiceImpl,
+  ) {
+    this.check = compileCallCheck(name, spec);
+    this.argv = new Array(spec.args.length).fill(0);
+    this.pdevMask = handleMask(spec, "pci-dev");
+    this.skbMask = handleMask(spec, "skb");
+  }
+}
+
 /** Names `k` must never answer with an unknown-service trap (probes by tools, promises). */
 const NOT_SERVICES = new Set([
   "then",
@@ -913,12 +938,9 @@ export function bindIsolated(kn: Kernel, inst: IsolatedDriverInstance): KernelAp
       api[name] = (a = 0, b = 0, c = 0) => inst.local(name, spec, localImpl, a, b, c);
       continue;
     }
-    const impl = ISOLATED_IMPLS[name] ?? SERVICE_IMPLS[name];
-    const argv: unknown[] = new Array(spec.args.length).fill(0);
-    const pdevMask = handleMask(spec, "pci-dev");
-    const skbMask = handleMask(spec, "skb");
+    const stub = new CrossStub(name, spec, ISOLATED_IMPLS[name] ?? SERVICE_IMPLS[name]);
     api[name] = (a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown) =>
-      inst.cross(name, spec, impl, argv, pdevMask, skbMask, a, b, c, d, e);
+      inst.cross(stub, a, b, c, d, e);
   }
   const trap = new Proxy(Object.create(null) as object, {
     get(_target, prop) {

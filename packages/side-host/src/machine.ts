@@ -131,8 +131,9 @@ class MachineClock extends SimClock {
     const walkCycles = misses > 0 ? misses * c.pageWalk : 0;
     const mmioCycles = (reads > 0 ? reads * c.mmioRead : 0) + (writes > 0 ? writes * c.mmioWrite : 0);
     this.charge(category, memCycles);
-    this.charge("tlb-miss", walkCycles);
-    this.charge("mmio", mmioCycles);
+    // a charge of 0 to a well-known category does nothing: skip the call
+    if (walkCycles !== 0) this.charge("tlb-miss", walkCycles);
+    if (mmioCycles !== 0) this.charge("mmio", mmioCycles);
     return memCycles + walkCycles + mmioCycles;
   }
 
