@@ -101,7 +101,7 @@ function tlbMissLoop(): void {
 
 /**
  * A kernel call as the SIDE driver domain makes it: CPL 3 -> 0 -> 3 with a load on each side.
- * Every CPL change empties the fast path, so this measures emptying and refilling it.
+ * Each CPL change selects the other privilege context's fast path, whose entry is still there.
  */
 const userPa = frames.alloc();
 const userVa = 0x4000_0000;
@@ -141,7 +141,7 @@ function walkLoop(): void {
  * crossing: two spaces share the kernel half (WARM_PAGES global kernel pages, all cached, so
  * the TLB holds a few hundred entries), each has a private non-global page at the same
  * address. A switch is a MOV CR3 followed by LOADS_PER_SWITCH loads: two of kernel pages
- * (TLB hits after the fast path was emptied) and one of the private page (a walk after a
+ * (global: still in the fast path after the switch) and one of the private page (a walk after a
  * flushing switch, a TLB hit after a no-flush PCID switch).
  */
 const WARM_PAGES = 384;

@@ -4,11 +4,15 @@
  * accessors every kernel and driver access goes through.
  *
  * Hot path. A direct-mapped "fast path" (per access kind: read, write) sits in front of the
- * TLB. It is filled only after a translation passed the rights check for the current CPL,
- * RFLAGS.AC, CR0, CR4, EFER and CR3, only for RAM pages, and (for writes) only once the leaf's
- * D bit is set. It is emptied on every TLB invalidation, control-register write, CPL or AC
- * change (clearing only the slots filled since it was last emptied), so it never grants more
- * than the TLB entry it was copied from.
+ * TLB. It is filled only after a translation passed the rights check, only for RAM pages, and
+ * (for writes) only once the leaf's D bit is set, so it never grants more than the TLB entry
+ * it was copied from. The rights depend on the privilege context, so there is one fast path
+ * per context (user: CPL 3; supervisor with RFLAGS.AC clear; supervisor with AC set), and a
+ * CPL or AC change only selects another one: a kernel entry and exit (a syscall, a SIDE
+ * crossing) keeps what each side had cached. Every fast path is emptied on a control-register
+ * write other than CR3 and on every TLB invalidation, except that a CR3 write or a flush that
+ * keeps global entries empties only the slots copied from non-global entries (emptying
+ * touches only the slots filled since the last emptying).
  *
  * How the hit path stays fast under V8 (checked with --trace-turbo-inlining, --trace-deopt and
  * --print-opt-code; bench/index.ts runs hits and misses in one process):
@@ -198,6 +202,58 @@ const KNOWN_EFER = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
 
 const SIZE_MASKS = [0, 0xff, 0xffff, 0, ALL_ONES];
 
+/** The privilege contexts that have a fast path of their own (index into `Mmu.contexts`). */
+// biome-ignore lint/suspicious/noConstEnum: file-local and never exported; inlined as literals like Fast
+const enum Context {
+  /** CPL 3. */
+  User = 0,
+  /** CPL 0-2 with RFLAGS.AC clear (SMAP applies). */
+  Supervisor = 1,
+  /** CPL 0-2 with RFLAGS.AC set. */
+  SupervisorAc = 2,
+}
+
+/**
+ * One privilege context's fast path: the slot table the accessors read (layout in `Fast`), the
+ * tag indices filled since it was last emptied (each listed once, when it goes from empty to
+ * filled, so emptying touches only those), and which of them were copied from global entries.
+ */
+class FastPath {
+  readonly table = new Float64Array(Fast.Length).fill(EMPTY_TAG);
+  private readonly filled = new Int32Array(Fast.Length / 2);
+  private filledCount = 0;
+  /** Per tag index: 1 when the slot holds a translation copied from a global entry. */
+  private readonly global = new Uint8Array(Fast.Length);
+
+  /** Fills the slot pair at tag index `i` with `tag` (page base va) and `word` (page base pa / 4). */
+  fill(i: number, tag: number, word: number, global: boolean): void {
+    const table = this.table;
+    if (table[i] === EMPTY_TAG) this.filled[this.filledCount++] = i;
+    table[i] = tag;
+    table[i + 1] = word;
+    this.global[i] = global ? 1 : 0;
+  }
+
+  /** Empties every filled slot, or with `keepGlobal` only those not copied from a global entry. */
+  empty(keepGlobal: boolean): void {
+    const n = this.filledCount;
+    const table = this.table;
+    const filled = this.filled;
+    if (!keepGlobal) {
+      for (let k = 0; k < n; k++) table[filled[k]] = EMPTY_TAG;
+      this.filledCount = 0;
+      return;
+    }
+    let kept = 0;
+    for (let k = 0; k < n; k++) {
+      const i = filled[k];
+      if (this.global[i] === 1) filled[kept++] = i;
+      else table[i] = EMPTY_TAG;
+    }
+    this.filledCount = kept;
+  }
+}
+
 function hex(v: number): string {
   return `0x${v.toString(16)}`;
 }
@@ -232,7 +288,7 @@ export class Mmu implements TlbListener, FastHitSource {
    * is a pair (tag = linear base of the cached page, or EMPTY_TAG; word = its physical base / 4),
    * read slots first, then write slots (layout in `Fast`).
    */
-  private readonly fast = new Float64Array(Fast.Length).fill(EMPTY_TAG);
+  private fast: Float64Array;
   /**
    * The access budget left is book[BOOK_RESERVE] + budgetChunk. Every access decrements the
    * small integer budgetChunk (an integer field update on the hit path); when it goes below 0
@@ -261,19 +317,18 @@ export class Mmu implements TlbListener, FastHitSource {
   private scratch = new Uint8Array(PAGE_SIZE);
   /** [0]: high 32 bits of the last 8-byte read made by `miss` (a typed array: no field changes representation). */
   private readonly partHi = new Uint32Array(1);
-  /**
-   * Tag indices (into `fast`) of the slots filled since the fast path was last emptied, so
-   * that emptying it (on every CPL change, CR write, invalidation) touches only those slots.
-   * A slot is listed once: only when it goes from empty to filled.
-   */
-  private readonly filled = new Int32Array(2 * FAST_PATH_ENTRIES);
-  private filledCount = 0;
+  /** The fast paths of the three privilege contexts (`Context`); `fast` is the current one's table. */
+  private readonly contexts: FastPath[] = [new FastPath(), new FastPath(), new FastPath()];
+  /** The current privilege context (`Context`), which `fast` belongs to. */
+  private context: FastPath;
 
   /**
    * A CPU at CPL 0 with CR0 = PE|PG|WP, CR4 = PAE, EFER = LME|LMA|NXE|SCE, CR3 = 0.
    * Throws RangeError for a bad MAXPHYADDR.
    */
   constructor(memory: PhysicalMemory, options: MmuOptions = {}) {
+    this.context = this.contexts[Context.Supervisor];
+    this.fast = this.context.table;
     this.memory = memory;
     this.tlb = options.tlb ?? new Tlb();
     this.tlb.listener = this;
@@ -299,7 +354,7 @@ export class Mmu implements TlbListener, FastHitSource {
       throw new RangeError(`CPL ${String(value)} is not 0..3`);
     if (value !== this._cpl) {
       this._cpl = value;
-      this.tlbInvalidated();
+      this.selectContext();
     }
   }
 
@@ -311,7 +366,7 @@ export class Mmu implements TlbListener, FastHitSource {
     const v = value === true;
     if (v !== this._ac) {
       this._ac = v;
-      this.tlbInvalidated();
+      this.selectContext();
     }
   }
 
@@ -400,13 +455,21 @@ export class Mmu implements TlbListener, FastHitSource {
     this.book[BOOK_FAST_BASELINE] = this.accesses - this.book[BOOK_SLOW];
   }
 
-  /** TlbListener: empties the fast path. Called on every TLB invalidation and state change. */
-  tlbInvalidated(): void {
-    const n = this.filledCount;
-    const fast = this.fast;
-    const filled = this.filled;
-    for (let k = 0; k < n; k++) fast[filled[k]] = EMPTY_TAG;
-    this.filledCount = 0;
+  /**
+   * TlbListener: empties the fast paths of every context, or, when `globalsKept`, only their
+   * slots copied from non-global entries. Called on every TLB invalidation and control-register
+   * write.
+   */
+  tlbInvalidated(globalsKept = false): void {
+    const contexts = this.contexts;
+    for (let c = 0; c < contexts.length; c++) contexts[c].empty(globalsKept === true);
+  }
+
+  /** Makes `fast` the fast path of the context of the current CPL and RFLAGS.AC. */
+  private selectContext(): void {
+    const c = this._cpl === 3 ? Context.User : this._ac ? Context.SupervisorAc : Context.Supervisor;
+    this.context = this.contexts[c];
+    this.fast = this.context.table;
   }
 
   /** Returns `value` as an unsigned 32-bit number; a signed int32 (e.g. `CR0_PE | CR0_PG`) is accepted. */
@@ -455,8 +518,10 @@ export class Mmu implements TlbListener, FastHitSource {
       throw new GeneralProtection("MOV to CR3 with bit 63 (no-flush) set while CR4.PCIDE=0");
     this._cr3 = value;
     this.pcid = pcide ? value & CR3_PCID_MASK : 0;
+    // A flush tells the fast paths itself; either way, what they copied from non-global
+    // entries belonged to the old address space.
     if (!noFlush) this.tlb.flushPcidEntries(this.pcid, true);
-    this.tlbInvalidated();
+    else this.tlbInvalidated(true);
   }
 
   /**
@@ -598,7 +663,7 @@ export class Mmu implements TlbListener, FastHitSource {
       }
       if (access !== Access.Write || (perms & TLB_DIRTY) !== 0) {
         const pa = tlb.hitPa + (va - tlb.hitPage);
-        if (!implicit && access !== Access.Fetch) this.fillFast(va, pa, perms);
+        if (!implicit && access !== Access.Fetch) this.fillFast(va, pa, perms, tlb.hitGlobal);
         return pa;
       }
       // A write through an entry cached with D=0: walk again to set D (hardware.md 1.7 suggestion).
@@ -606,20 +671,15 @@ export class Mmu implements TlbListener, FastHitSource {
     return this.walk(va, access, implicit);
   }
 
-  private fillFast(va: number, pa: number, perms: number): void {
+  private fillFast(va: number, pa: number, perms: number, global: boolean): void {
     const off = va & PAGE_MASK;
     const page = pa - off;
     if (page + PAGE_SIZE > this.ramSize) return;
     const i = (va >>> Fast.PairShift) & Fast.PairMask;
-    const fast = this.fast;
-    if (fast[i] === EMPTY_TAG) this.filled[this.filledCount++] = i;
-    fast[i] = va - off;
-    fast[i + 1] = page / 4;
+    const context = this.context;
+    context.fill(i, va - off, page / 4, global);
     if ((perms & TLB_DIRTY) !== 0 && this.rightsFault(perms, Access.Write, false) === 0) {
-      const j = Fast.WriteSlots + i;
-      if (fast[j] === EMPTY_TAG) this.filled[this.filledCount++] = j;
-      fast[j] = va - off;
-      fast[j + 1] = page / 4;
+      context.fill(Fast.WriteSlots + i, va - off, page / 4, global);
     }
   }
 
@@ -702,7 +762,7 @@ export class Mmu implements TlbListener, FastHitSource {
       const memType = pat | ((lo & PTE_PCD) !== 0 ? 2 : 0) | ((lo & PTE_PWT) !== 0 ? 1 : 0);
       tlb.insertFromWalk(this.pcid, pageVa, size, pagePa, perms, global, memType);
       const pa = pagePa + (va - pageVa);
-      if (!implicit && access !== Access.Fetch) this.fillFast(va, pa, perms);
+      if (!implicit && access !== Access.Fetch) this.fillFast(va, pa, perms, global);
       return pa;
     }
     throw new Error("unreachable: the walk ends at level 4");

@@ -79,7 +79,12 @@ export interface TlbStats {
 
 /** Something told of every invalidation, e.g. the MMU's fast path. */
 export interface TlbListener {
-  tlbInvalidated(): void;
+  /**
+   * Called after every invalidation or flush. `globalsKept` is true when the operation dropped
+   * only non-global entries (a flush with keepGlobal), so that what was copied from global
+   * entries is still valid.
+   */
+  tlbInvalidated(globalsKept?: boolean): void;
 }
 
 /** Supplies hits served outside the TLB's own lookup (the MMU's fast path). */
@@ -89,6 +94,8 @@ export interface FastHitSource {
 }
 
 const SIZES: readonly PageSize[] = [PAGE_SIZE, LARGE_PAGE_SIZE, HUGE_PAGE_SIZE];
+/** 1 / SIZES[s]: multiplying by a power of two is exact, and much cheaper than dividing. */
+const INV_SIZES: readonly number[] = [2 ** -12, 2 ** -21, 2 ** -30];
 
 /** PCIDs are 12 bits (hardware.md 1.6: CR3[11:0] with CR4.PCIDE=1). */
 const PCID_COUNT = 4096;
@@ -117,11 +124,33 @@ class FlushEpochs {
   }
 }
 
-/** One set-associative array of entries (struct of arrays). */
+/** `TlbArray.tag` of a slot that holds no entry (never filled, or invalidated). */
+const NO_TAG = -1;
+/** `TlbArray.setPcid` of a set whose non-global entries have had more than one PCID. */
+const MIXED_PCIDS = -2;
+
+/** Index into SIZES of a page size: the low bits of a tag. */
+function sizeIndex(size: number): number {
+  return size === PAGE_SIZE ? 0 : size === LARGE_PAGE_SIZE ? 1 : 2;
+}
+
+/**
+ * One set-associative array of entries (struct of arrays).
+ *
+ * Host-time shortcuts, each exact (they only skip work whose outcome they already know):
+ * - `tag` joins an entry's page, size and validity in one number (page + size index, pages
+ *   being multiples of 4096; NO_TAG when the slot is empty), so a way is rejected by one compare;
+ * - every set keeps an upper bound on the fill epochs of its global and of its non-global
+ *   entries, and the one PCID its non-global entries were filled with (MIXED_PCIDS once there
+ *   were two). A lookup or a victim search in a set whose bounds lie below the flush thresholds
+ *   knows that no entry there is present without reading the ways: after a flushing CR3 switch,
+ *   every set it emptied answers in O(1).
+ */
 class TlbArray {
   readonly sets: number;
   readonly ways: number;
-  readonly valid: Uint8Array;
+  /** page + sizeIndex(size) of the entry in the slot, or NO_TAG. */
+  readonly tag: Float64Array;
   readonly pcid: Uint16Array;
   readonly page: Float64Array;
   readonly size: Float64Array;
@@ -132,6 +161,12 @@ class TlbArray {
   readonly stamp: Float64Array;
   /** Flush epoch in which the entry was filled (FlushEpochs.scalar[EPOCH_NOW] then). */
   readonly epoch: Float64Array;
+  /** Per set: the greatest fill epoch of a global entry filled there (-1: none). */
+  private readonly setGlobalEpoch: Float64Array;
+  /** Per set: the greatest fill epoch of a non-global entry filled there (-1: none). */
+  private readonly setEpoch: Float64Array;
+  /** Per set: the PCID of every non-global entry filled there, -1 before the first, MIXED_PCIDS after a second. */
+  private readonly setPcid: Int32Array;
   private readonly epochs: FlushEpochs;
   /**
    * Bit s set once an entry of size SIZES[s] has been filled here (never cleared): lookups
@@ -139,7 +174,7 @@ class TlbArray {
    * pages are used.
    */
   sizesHeld = 0;
-  /** sets - 1 when `sets` is a power of two (a mask gives the set), else -1 (`firstWay`). */
+  /** sets - 1 when `sets` is a power of two (a mask gives the set), else -1 (`setOf`). */
   private readonly setMask: number;
 
   constructor(cfg: TlbLevelConfig, name: string, epochs: FlushEpochs) {
@@ -157,7 +192,7 @@ class TlbArray {
     }
     this.sets = entries / ways;
     this.ways = ways;
-    this.valid = new Uint8Array(entries);
+    this.tag = new Float64Array(entries).fill(NO_TAG);
     this.pcid = new Uint16Array(entries);
     this.page = new Float64Array(entries);
     this.size = new Float64Array(entries);
@@ -167,24 +202,27 @@ class TlbArray {
     this.memType = new Uint8Array(entries);
     this.stamp = new Float64Array(entries);
     this.epoch = new Float64Array(entries);
+    this.setGlobalEpoch = new Float64Array(this.sets).fill(-1);
+    this.setEpoch = new Float64Array(this.sets).fill(-1);
+    this.setPcid = new Int32Array(this.sets).fill(-1);
     this.epochs = epochs;
     this.setMask = (this.sets & (this.sets - 1)) === 0 && this.sets <= 2 ** 30 ? this.sets - 1 : -1;
   }
 
   /**
-   * First slot of the set of virtual page number `vpn` (an integer below 2^48): set vpn mod
-   * sets, computed without a double `%` (a C call in V8; the values are exact integers).
+   * Set of virtual page number `vpn` (an integer below 2^48): vpn mod sets, computed without a
+   * double `%` (a C call in V8; the values are exact integers).
    */
-  firstWay(vpn: number): number {
+  setOf(vpn: number): number {
     const mask = this.setMask;
     // `&` keeps the low 32 bits of vpn (< 2^36), which hold its residue mod a power of two.
-    if (mask >= 0) return (vpn & mask) * this.ways;
-    return (vpn - Math.floor(vpn / this.sets) * this.sets) * this.ways;
+    if (mask >= 0) return vpn & mask;
+    return vpn - Math.floor(vpn / this.sets) * this.sets;
   }
 
   /** True when slot k holds an entry that no flush since its fill has invalidated. */
   present(k: number): boolean {
-    if (this.valid[k] !== 1) return false;
+    if (this.tag[k] === NO_TAG) return false;
     const e = this.epoch[k];
     const p = this.pcid[k];
     const ep = this.epochs;
@@ -200,21 +238,21 @@ class TlbArray {
     // A non-global entry of `pcid` is present from this epoch on; a global one from
     // max(all, pcidAll[its PCID]).
     const own = Math.max(all, ep.scalar[EPOCH_NON_GLOBAL], pcidAll[pcid], ep.pcidNonGlobal[pcid]);
-    const pages = this.page;
-    const sizes = this.size;
-    const valid = this.valid;
+    const tags = this.tag;
     const ways = this.ways;
     const sizesHeld = this.sizesHeld;
     for (let s = 0; s < 3; s++) {
       if ((sizesHeld & (1 << s)) === 0) continue;
       const size = SIZES[s];
-      const vpn = Math.floor(va / size);
-      const page = vpn * size;
-      const first = this.firstWay(vpn);
+      const vpn = Math.floor(va * INV_SIZES[s]);
+      const set = this.setOf(vpn);
+      // Nothing filled in this set since the last flush that applies: no way can match.
+      if (this.setEpoch[set] < own && this.setGlobalEpoch[set] < all) continue;
+      const tag = vpn * size + s;
+      const first = set * ways;
       const end = first + ways;
       for (let k = first; k < end; k++) {
-        // The page compare first: it rejects almost every other way of the set.
-        if (pages[k] !== page || sizes[k] !== size || valid[k] !== 1) continue;
+        if (tags[k] !== tag) continue;
         const e = this.epoch[k];
         if (this.global[k] === 1) {
           if (e >= all && e >= pcidAll[this.pcid[k]]) return k;
@@ -225,21 +263,28 @@ class TlbArray {
   }
 
   /**
-   * Slot to fill for (pcid, page, size): a present entry for it, a free way (never filled,
-   * invalidated or flushed), or the LRU way.
+   * Slot to fill in `set` for an entry of `tag` (page + size index) and `pcid`: a present
+   * entry for it, a free way (never filled, invalidated or flushed), or the LRU way.
    */
-  victim(page: number, size: number, pcid: number): number {
-    // One pass with `present` inlined: a present entry for (pcid, page, size) wins wherever it
-    // is; else the first slot that is not present; else the first slot of least stamp (the
-    // LRU), which only matters when every slot is present.
-    const first = this.firstWay(page / size);
-    const end = first + this.ways;
+  victim(set: number, tag: number, pcid: number): number {
+    const first = set * this.ways;
     const ep = this.epochs;
     const all = ep.scalar[EPOCH_ALL];
     const nonGlobal = ep.scalar[EPOCH_NON_GLOBAL];
     const pcidAll = ep.pcidAll;
     const pcidNonGlobal = ep.pcidNonGlobal;
-    const valid = this.valid;
+    // No entry of the set can be present: the first way is free.
+    const setPcid = this.setPcid[set];
+    const liveFrom =
+      setPcid >= 0
+        ? Math.max(all, nonGlobal, pcidAll[setPcid], pcidNonGlobal[setPcid])
+        : Math.max(all, nonGlobal);
+    if (this.setEpoch[set] < liveFrom && this.setGlobalEpoch[set] < all) return first;
+    // One pass with `present` inlined: a present entry for (pcid, page, size) wins wherever it
+    // is; else the first slot that is not present; else the first slot of least stamp (the
+    // LRU), which only matters when every slot is present.
+    const end = first + this.ways;
+    const tags = this.tag;
     const epoch = this.epoch;
     const pcids = this.pcid;
     const stamp = this.stamp;
@@ -248,14 +293,14 @@ class TlbArray {
     let bestStamp = Number.POSITIVE_INFINITY;
     for (let k = first; k < end; k++) {
       let live = false;
-      if (valid[k] === 1) {
+      if (tags[k] !== NO_TAG) {
         const e = epoch[k];
         const p = pcids[k];
         live =
           e >= all && e >= pcidAll[p] && (this.global[k] === 1 || (e >= nonGlobal && e >= pcidNonGlobal[p]));
       }
       if (live) {
-        if (this.page[k] === page && this.size[k] === size && pcids[k] === pcid) return k;
+        if (tags[k] === tag && pcids[k] === pcid) return k;
         if (free < 0 && stamp[k] < bestStamp) {
           best = k;
           bestStamp = stamp[k];
@@ -265,17 +310,56 @@ class TlbArray {
     return free >= 0 ? free : best;
   }
 
+  /**
+   * Writes an entry into slot k of `set` (chosen by `victim`) and keeps the set's bounds. Every
+   * fill and copy goes through here.
+   */
+  put(
+    k: number,
+    set: number,
+    pcid: number,
+    page: number,
+    size: number,
+    pa: number,
+    perms: number,
+    global: boolean,
+    memoryType: number,
+    epoch: number,
+    stamp: number,
+  ): void {
+    const s = sizeIndex(size);
+    this.tag[k] = page + s;
+    this.pcid[k] = pcid;
+    this.page[k] = page;
+    this.size[k] = size;
+    this.sizesHeld |= 1 << s;
+    this.pa[k] = pa;
+    this.global[k] = global ? 1 : 0;
+    this.perms[k] = perms;
+    this.memType[k] = memoryType;
+    this.epoch[k] = epoch;
+    this.stamp[k] = stamp;
+    if (global) {
+      if (epoch > this.setGlobalEpoch[set]) this.setGlobalEpoch[set] = epoch;
+    } else {
+      if (epoch > this.setEpoch[set]) this.setEpoch[set] = epoch;
+      const p = this.setPcid[set];
+      if (p === -1) this.setPcid[set] = pcid;
+      else if (p !== pcid) this.setPcid[set] = MIXED_PCIDS;
+    }
+  }
+
   /** Drops entries covering `va` that match `pcid` (and, with `globalToo`, global ones of any PCID). */
   dropPage(va: number, pcid: number, globalToo: boolean): void {
     for (let s = 0; s < 3; s++) {
       if ((this.sizesHeld & (1 << s)) === 0) continue;
       const size = SIZES[s];
-      const vpn = Math.floor(va / size);
-      const page = vpn * size;
-      const first = this.firstWay(vpn);
+      const vpn = Math.floor(va * INV_SIZES[s]);
+      const tag = vpn * size + s;
+      const first = this.setOf(vpn) * this.ways;
       for (let k = first; k < first + this.ways; k++) {
-        if (this.valid[k] !== 1 || this.page[k] !== page || this.size[k] !== size) continue;
-        if (this.global[k] === 1 ? globalToo : this.pcid[k] === pcid) this.valid[k] = 0;
+        if (this.tag[k] !== tag) continue;
+        if (this.global[k] === 1 ? globalToo : this.pcid[k] === pcid) this.tag[k] = NO_TAG;
       }
     }
   }
@@ -283,7 +367,7 @@ class TlbArray {
   /** Number of present entries (a scan: for reports and tests, not hot paths). */
   count(): number {
     let n = 0;
-    for (let k = 0; k < this.valid.length; k++) if (this.present(k)) n++;
+    for (let k = 0; k < this.tag.length; k++) if (this.present(k)) n++;
     return n;
   }
 
@@ -330,11 +414,12 @@ export class Tlb {
   /** Hits served by a fast path in front of this TLB, added to `stats.hits`. */
   fastHitSource: FastHitSource | null = null;
 
-  /** Result of the last successful `find`: page base va, page base pa, size, rights bits. */
+  /** Result of the last successful `find`: page base va, page base pa, size, rights bits, global. */
   hitPage = 0;
   hitPa = 0;
   hitSize = 0;
   hitPerms = 0;
+  hitGlobal = false;
 
   /** Builds an empty TLB. Throws RangeError for a malformed level configuration. */
   constructor(options: TlbOptions = {}) {
@@ -385,10 +470,7 @@ export class Tlb {
       a = this.l2;
       k = a.find(va, pcid);
       if (k >= 0) {
-        const page = a.page[k];
-        const size = a.size[k];
-        const j = this.l1.victim(page, size, a.pcid[k]);
-        this.copy(a, k, this.l1, j);
+        const j = this.copy(a, k, this.l1);
         a.stamp[k] = ++this.clock;
         a = this.l1;
         k = j;
@@ -404,21 +486,31 @@ export class Tlb {
     this.hitPa = a.pa[k];
     this.hitSize = a.size[k];
     this.hitPerms = a.perms[k];
+    this.hitGlobal = a.global[k] === 1;
     return true;
   }
 
-  private copy(from: TlbArray, k: number, to: TlbArray, j: number): void {
-    to.valid[j] = 1;
-    to.pcid[j] = from.pcid[k];
-    to.page[j] = from.page[k];
-    to.size[j] = from.size[k];
-    to.sizesHeld |= from.sizesHeld;
-    to.pa[j] = from.pa[k];
-    to.global[j] = from.global[k];
-    to.perms[j] = from.perms[k];
-    to.memType[j] = from.memType[k];
-    to.epoch[j] = from.epoch[k];
-    to.stamp[j] = ++this.clock;
+  /** Copies entry k of `from` into `to` (an STLB hit into the L1), where `to.victim` says; returns that slot. */
+  private copy(from: TlbArray, k: number, to: TlbArray): number {
+    const page = from.page[k];
+    const tag = from.tag[k];
+    const pcid = from.pcid[k];
+    const set = to.setOf(page * INV_SIZES[tag - page]);
+    const j = to.victim(set, tag, pcid);
+    to.put(
+      j,
+      set,
+      pcid,
+      page,
+      from.size[k],
+      from.pa[k],
+      from.perms[k],
+      from.global[k] === 1,
+      from.memType[k],
+      from.epoch[k],
+      ++this.clock,
+    );
+    return j;
   }
 
   /**
@@ -472,18 +564,10 @@ export class Tlb {
     global: boolean,
     memoryType: number,
   ): void {
-    const k = a.victim(va, size, pcid);
-    a.valid[k] = 1;
-    a.pcid[k] = pcid;
-    a.page[k] = va;
-    a.size[k] = size;
-    a.sizesHeld |= size === PAGE_SIZE ? 1 : size === LARGE_PAGE_SIZE ? 2 : 4;
-    a.pa[k] = pa;
-    a.global[k] = global ? 1 : 0;
-    a.perms[k] = perms;
-    a.memType[k] = memoryType;
-    a.epoch[k] = this.epochs.scalar[EPOCH_NOW];
-    a.stamp[k] = ++this.clock;
+    const s = sizeIndex(size);
+    const set = a.setOf(va * INV_SIZES[s]);
+    const k = a.victim(set, va + s, pcid);
+    a.put(k, set, pcid, va, size, pa, perms, global, memoryType, this.epochs.scalar[EPOCH_NOW], ++this.clock);
   }
 
   /** The entry that would translate `va` for `pcid`, without counting or touching LRU; undefined if none. */
@@ -552,7 +636,7 @@ export class Tlb {
     const e = this.epochs.advance();
     if (keepGlobal) this.epochs.pcidNonGlobal[pcid] = e;
     else this.epochs.pcidAll[pcid] = e;
-    this.listener?.tlbInvalidated();
+    this.listener?.tlbInvalidated(keepGlobal);
   }
 
   /**
@@ -568,6 +652,6 @@ export class Tlb {
     this.flushCount++;
     const e = this.epochs.advance();
     this.epochs.scalar[keepGlobal ? EPOCH_NON_GLOBAL : EPOCH_ALL] = e;
-    this.listener?.tlbInvalidated();
+    this.listener?.tlbInvalidated(keepGlobal);
   }
 }

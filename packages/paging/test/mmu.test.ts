@@ -413,6 +413,37 @@ describe("accessors", () => {
     expect(faultCode(() => mmu.load32(0x3000))).toBe(0x9);
   });
 
+  it("keeps each privilege context's fast path across CPL and AC changes, and global entries across CR3 writes", () => {
+    const { space, mmu } = machine();
+    mmu.writeCr4(CR4_PAE | CR4_PGE);
+    const GLOBAL = KERNEL;
+    const LOCAL = KERNEL + 0x1000;
+    space.map(GLOBAL, 0x50000, PAGE_SIZE, { writable: true, global: true });
+    space.map(LOCAL, 0x51000, PAGE_SIZE, { writable: true });
+    mmu.writeCr3(space.root);
+    mmu.load32(GLOBAL);
+    mmu.load32(LOCAL);
+    mmu.resetCounters();
+    // A kernel exit and entry: both pages still answered by the supervisor fast path.
+    mmu.cpl = 3;
+    mmu.cpl = 0;
+    mmu.load32(GLOBAL);
+    mmu.load32(LOCAL);
+    expect(mmu.fastPathHits()).toBe(2);
+    expect(mmu.tlb.stats.misses).toBe(0);
+    // A flushing CR3 write: the global page stays in the fast path; the other one is walked again.
+    mmu.writeCr3(space.root);
+    mmu.load32(GLOBAL);
+    mmu.load32(LOCAL);
+    expect(mmu.fastPathHits()).toBe(3);
+    expect(mmu.tlb.stats.misses).toBe(1);
+    // INVLPG of the global page empties it too.
+    mmu.invlpg(GLOBAL);
+    mmu.load32(GLOBAL);
+    expect(mmu.fastPathHits()).toBe(3);
+    expect(mmu.tlb.stats.misses).toBe(2);
+  });
+
   it("keeps using a stale TLB entry with its cached rights until invalidated", () => {
     const { space, mmu } = machine();
     space.map(0x1000, 0x50000, PAGE_SIZE, { writable: true, user: true });
