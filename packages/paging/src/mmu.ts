@@ -214,43 +214,64 @@ const enum Context {
 }
 
 /**
- * One privilege context's fast path: the slot table the accessors read (layout in `Fast`), the
- * tag indices filled since it was last emptied (each listed once, when it goes from empty to
- * filled, so emptying touches only those), and which of them were copied from global entries.
+ * One privilege context's fast path: the slot table the accessors read (layout in `Fast`), and
+ * the tag indices filled since they were last emptied, in two lists: slots filled from global
+ * entries and from non-global ones. A slot is in each list at most once (`listed` bits), so
+ * emptying touches only filled slots, and emptying the non-global ones (on every CR3 write)
+ * does not revisit the global ones that stay.
  */
 class FastPath {
   readonly table = new Float64Array(Fast.Length).fill(EMPTY_TAG);
-  private readonly filled = new Int32Array(Fast.Length / 2);
-  private filledCount = 0;
-  /** Per tag index: 1 when the slot holds a translation copied from a global entry. */
+  /** Per tag index: 1 when the slot's translation came from a global entry. */
   private readonly global = new Uint8Array(Fast.Length);
+  /** Per tag index: bit 0 set while listed in `globals`, bit 1 while listed in `locals`. */
+  private readonly listed = new Uint8Array(Fast.Length);
+  private readonly globals = new Int32Array(Fast.Length / 2);
+  private globalCount = 0;
+  private readonly locals = new Int32Array(Fast.Length / 2);
+  private localCount = 0;
 
   /** Fills the slot pair at tag index `i` with `tag` (page base va) and `word` (page base pa / 4). */
   fill(i: number, tag: number, word: number, global: boolean): void {
     const table = this.table;
-    if (table[i] === EMPTY_TAG) this.filled[this.filledCount++] = i;
     table[i] = tag;
     table[i + 1] = word;
-    this.global[i] = global ? 1 : 0;
+    const listed = this.listed[i];
+    if (global) {
+      this.global[i] = 1;
+      if ((listed & 1) === 0) {
+        this.listed[i] = listed | 1;
+        this.globals[this.globalCount++] = i;
+      }
+    } else {
+      this.global[i] = 0;
+      if ((listed & 2) === 0) {
+        this.listed[i] = listed | 2;
+        this.locals[this.localCount++] = i;
+      }
+    }
   }
 
-  /** Empties every filled slot, or with `keepGlobal` only those not copied from a global entry. */
+  /** Empties every filled slot, or with `keepGlobal` only those not filled from a global entry. */
   empty(keepGlobal: boolean): void {
-    const n = this.filledCount;
     const table = this.table;
-    const filled = this.filled;
-    if (!keepGlobal) {
-      for (let k = 0; k < n; k++) table[filled[k]] = EMPTY_TAG;
-      this.filledCount = 0;
-      return;
+    const listed = this.listed;
+    const locals = this.locals;
+    for (let k = 0, n = this.localCount; k < n; k++) {
+      const i = locals[k];
+      listed[i] &= ~2;
+      // A slot refilled from a global entry since it was listed here stays (it is in `globals`).
+      if (this.global[i] === 0) table[i] = EMPTY_TAG;
     }
-    let kept = 0;
-    for (let k = 0; k < n; k++) {
-      const i = filled[k];
-      if (this.global[i] === 1) filled[kept++] = i;
-      else table[i] = EMPTY_TAG;
+    this.localCount = 0;
+    if (keepGlobal) return;
+    const globals = this.globals;
+    for (let k = 0, n = this.globalCount; k < n; k++) {
+      const i = globals[k];
+      listed[i] &= ~1;
+      table[i] = EMPTY_TAG;
     }
-    this.filledCount = kept;
+    this.globalCount = 0;
   }
 }
 
