@@ -58,8 +58,9 @@ import {
 import { DEFAULT_MAX_PHYS_ADDR_BITS, FAST_PATH_ENTRIES } from "./limits.js";
 import { checkHostRange, type PhysicalMemory } from "./memory.js";
 import {
-  entryAddress,
   PTE_A,
+  PTE_ADDR_HI_MASK,
+  PTE_ADDR_LO_MASK,
   PTE_D,
   PTE_G,
   PTE_P,
@@ -178,6 +179,8 @@ if (
   throw new Error("mmu.ts: the Fast constants disagree with PAGE_SIZE or FAST_PATH_ENTRIES");
 }
 const TWO_32 = 2 ** 32;
+/** 2^-32: scaling by it is exact (a power of two), unlike a division. */
+const INV_TWO_32 = 2 ** -32;
 const TWO_64 = 2 ** 64;
 /** Bits 63:48 set in the high half of a sign-extended upper-half pointer. */
 const SIGN_EXTENSION_HI = 0xffff0000;
@@ -332,6 +335,8 @@ export class Mmu implements TlbListener, FastHitSource {
   private _ac = false;
   private _cr0 = DEFAULT_CR0;
   private _cr3 = 0;
+  /** Physical address of the PML4 (CR3 bits 51:12), kept by writeCr3 for the walk. */
+  private rootTable = 0;
   private _cr4 = DEFAULT_CR4;
   private _efer = DEFAULT_EFER;
   private pcid = 0;
@@ -526,11 +531,11 @@ export class Mmu implements TlbListener, FastHitSource {
    * or noFlush is set with PCIDE=0 (bit 63 is reserved then).
    */
   writeCr3(value: number, noFlush = false): void {
+    // value < 2^52: its high half, value * 2^-32 (exact), truncates to an int32 with `| 0`.
     if (
-      !Number.isInteger(value) ||
-      value < 0 ||
-      value >= 2 ** 52 ||
-      (Math.floor(value / TWO_32) & this.hiMask) !== 0
+      !(value >= 0 && value < 2 ** 52) ||
+      Math.floor(value) !== value ||
+      (((value * INV_TWO_32) | 0) & this.hiMask) !== 0
     ) {
       throw new GeneralProtection(`CR3 value ${String(value)} sets reserved bits (at or above MAXPHYADDR)`);
     }
@@ -538,6 +543,7 @@ export class Mmu implements TlbListener, FastHitSource {
     if (noFlush && !pcide)
       throw new GeneralProtection("MOV to CR3 with bit 63 (no-flush) set while CR4.PCIDE=0");
     this._cr3 = value;
+    this.rootTable = value - (value & PAGE_MASK);
     this.pcid = pcide ? value & CR3_PCID_MASK : 0;
     // A flush tells the fast paths itself; either way, what they copied from non-global
     // entries belonged to the old address space.
@@ -716,12 +722,13 @@ export class Mmu implements TlbListener, FastHitSource {
     const nxe = (this._efer & EFER_NXE) !== 0;
     const u32 = this.u32;
     const ramSize = this.ramSize;
+    const hiMask = this.hiMask;
     // va is an integer below 2^48 (translateCore checked it): its two halves, from which the
     // four 9-bit table indices (bits 47:39, 38:30, 29:21, 20:12; layout.ts tableIndex) come by
-    // integer shifts rather than a double division per level.
+    // integer shifts. Scaling by a power of two is exact, so no division is needed anywhere.
     const vaLo = va >>> 0;
-    const vaHi = (va - vaLo) / TWO_32;
-    let table = Math.floor(this._cr3 / PAGE_SIZE) * PAGE_SIZE;
+    const vaHi = (va - vaLo) * INV_TWO_32;
+    let table = this.rootTable;
     let perms = TLB_WRITABLE | TLB_USER;
     for (let level = 0; level < 4; level++) {
       const index =
@@ -744,8 +751,8 @@ export class Mmu implements TlbListener, FastHitSource {
         hi = u32[w + 1];
       }
       if ((lo & PTE_P) === 0) throw new PageFault(va, this.notPresentCode(access, implicit));
-      if ((hi & this.hiMask) !== 0 || (!nxe && (hi & PTE_XD_HI) !== 0) || (lo & PTE_PS) !== 0) {
-        const problem = reservedBitsProblem(level, lo, hi, this.hiMask, nxe);
+      if ((hi & hiMask) !== 0 || (!nxe && (hi & PTE_XD_HI) !== 0) || (lo & PTE_PS) !== 0) {
+        const problem = reservedBitsProblem(level, lo, hi, hiMask, nxe);
         if (problem !== undefined) {
           throw new PageFault(
             va,
@@ -761,12 +768,13 @@ export class Mmu implements TlbListener, FastHitSource {
         lo = (lo | PTE_A) >>> 0;
         u32[ea >>> 2] = lo;
       }
-      const leaf = level === 3 || (level > 0 && (lo & PTE_PS) !== 0);
-      if (!leaf) {
-        table = entryAddress(lo, hi);
+      // The entry's address bits: bits 51:32 from hi, 31:12 from lo.
+      const addrHi = (hi & PTE_ADDR_HI_MASK) * TWO_32;
+      const addrLo = (lo & PTE_ADDR_LO_MASK) >>> 0;
+      if (level !== 3 && (level === 0 || (lo & PTE_PS) === 0)) {
+        table = addrHi + addrLo;
         continue;
       }
-      const size: PageSize = level === 3 ? PAGE_SIZE : level === 2 ? LARGE_PAGE_SIZE : HUGE_PAGE_SIZE;
       const code = this.rightsFault(perms, access, implicit);
       if (code !== 0) throw new PageFault(va, code);
       if ((lo & PTE_D) !== 0) perms |= TLB_DIRTY;
@@ -774,15 +782,16 @@ export class Mmu implements TlbListener, FastHitSource {
         if (inRam) u32[ea >>> 2] = (lo | PTE_D) >>> 0;
         perms |= TLB_DIRTY;
       }
-      const raw = entryAddress(lo, hi);
-      // Integers below 2^52 and power-of-two sizes: exact, and no double `%` (a C call in V8).
-      const pageVa = Math.floor(va / size) * size;
-      const pagePa = Math.floor(raw / size) * size;
+      const size: PageSize = level === 3 ? PAGE_SIZE : level === 2 ? LARGE_PAGE_SIZE : HUGE_PAGE_SIZE;
+      // Sizes are powers of two below 2^32: a page's offset bits all lie in the low halves.
+      const offsetMask = size - 1;
+      const pageVa = va - (vaLo & offsetMask);
+      const pagePa = addrHi + (addrLo - (addrLo & offsetMask));
       const global = (lo & PTE_G) !== 0 && (this._cr4 & CR4_PGE) !== 0;
       const pat = (lo & (size === PAGE_SIZE ? PTE_PAT : PTE_PAT_LARGE)) !== 0 ? 4 : 0;
       const memType = pat | ((lo & PTE_PCD) !== 0 ? 2 : 0) | ((lo & PTE_PWT) !== 0 ? 1 : 0);
       tlb.insertFromWalk(this.pcid, pageVa, size, pagePa, perms, global, memType);
-      const pa = pagePa + (va - pageVa);
+      const pa = pagePa + (vaLo & offsetMask);
       if (!implicit && access !== Access.Fetch) this.fillFast(va, pa, perms, global);
       return pa;
     }
@@ -854,23 +863,38 @@ export class Mmu implements TlbListener, FastHitSource {
     const first = PAGE_SIZE - (va & Fast.PageMask);
     if (size <= first && pa + size <= this.ramSize) {
       // Within one RAM page (a first touch, an unaligned access, or a page the fast path
-      // does not hold): any alignment through the DataView.
+      // does not hold): 4-aligned words through the word view, as the fast path reads them
+      // (little-endian host, as everywhere here); any other alignment through the DataView.
       const view = this.view;
+      const u32 = this.u32;
+      const w = (pa & 3) === 0 ? pa >>> 2 : -1;
       if (write) {
         if (size === 8) {
-          view.setUint32(pa, lo, true);
-          view.setUint32(pa + 4, hi, true);
-        } else if (size === 4) view.setUint32(pa, lo, true);
-        else if (size === 2) view.setUint16(pa, lo, true);
+          if (w >= 0) {
+            u32[w] = lo;
+            u32[w + 1] = hi;
+          } else {
+            view.setUint32(pa, lo, true);
+            view.setUint32(pa + 4, hi, true);
+          }
+        } else if (size === 4) {
+          if (w >= 0) u32[w] = lo;
+          else view.setUint32(pa, lo, true);
+        } else if (size === 2) view.setUint16(pa, lo, true);
         else this.u8[pa] = lo;
         return 0;
       }
       if (size === 8) {
+        if (w >= 0) {
+          this.partHi[0] = u32[w + 1];
+          return u32[w];
+        }
         this.partHi[0] = view.getUint32(pa + 4, true);
         return view.getUint32(pa, true);
       }
       this.partHi[0] = 0;
-      return size === 4 ? view.getUint32(pa, true) : size === 2 ? view.getUint16(pa, true) : this.u8[pa];
+      if (size === 4) return w >= 0 ? u32[w] : view.getUint32(pa, true);
+      return size === 2 ? view.getUint16(pa, true) : this.u8[pa];
     }
     if (size <= first) {
       // MMIO, or the last bytes of RAM: readPhys / writePhys split it.
