@@ -55,6 +55,23 @@ const SNAPSHOT_FIELDS = 4;
 /** Categories `charge` finds by comparison before its Map (see SimClock.cachedNames). */
 const CATEGORY_CACHE = 8;
 
+/**
+ * A category of one clock resolved once (`SimClock.category`), so that a hot path charges it
+ * with `chargeTo` without looking the name up: the same charge as `charge(name, cycles)`.
+ */
+export class ChargeCategory {
+  /** The running total this handle adds to, once resolved in the clock's current epoch. */
+  cell: { cycles: number } | null = null;
+  /** The clock's reset epoch `cell` belongs to (-1: not resolved). */
+  epoch = -1;
+
+  /** Made by `SimClock.category`. */
+  constructor(
+    readonly clock: SimClock,
+    readonly name: string,
+  ) {}
+}
+
 /** Simulated time: busy cycles by category, idle jumps, utilization. */
 
 export class SimClock {
@@ -77,6 +94,8 @@ export class SimClock {
   private cachedNames: string[] = [];
   private cachedCells: { cycles: number }[] = [];
   private snapshots = new WeakMap<object, Float64Array>();
+  /** Bumped by reset(): ChargeCategory handles resolved before it look their cell up again. */
+  private epoch = 0;
 
   /** Creates a clock at time 0. Throws RangeError if `hz` is not a finite number > 0. */
   constructor(options: SimClockOptions = {}) {
@@ -129,16 +148,59 @@ export class SimClock {
       this.cachedCells[i].cycles += cycles;
       return;
     }
+    this.cellOf(category).cycles += cycles;
+  }
+
+  /**
+   * A handle on `name` for `chargeTo` (the category is created at its first non-zero charge, as
+   * with `charge`). Throws TypeError if `name` is not a non-empty string.
+   */
+  category(name: string): ChargeCategory {
+    if (typeof name !== "string" || name.length === 0) {
+      throw new TypeError(`SimClock.category: category must be a non-empty string, got ${String(name)}`);
+    }
+    return new ChargeCategory(this, name);
+  }
+
+  /**
+   * `charge(category.name, cycles)` without looking the name up: the same time, busy cycles and
+   * category total. Throws RangeError if `cycles` is negative or not finite, or if `category`
+   * belongs to another clock.
+   */
+  chargeTo(category: ChargeCategory, cycles: number): void {
+    if (!(cycles >= 0) || cycles === Number.POSITIVE_INFINITY) {
+      throw new RangeError(`SimClock.chargeTo: cycles must be a finite number >= 0, got ${cycles}`);
+    }
+    if (category.clock !== this) {
+      throw new RangeError(`SimClock.chargeTo: category "${category.name}" belongs to another clock`);
+    }
+    if (cycles === 0) return;
+    this.elapsed += cycles;
+    this.busy += cycles;
+    const ns = this.elapsed / this.cyclesPerNs;
+    if (ns > this.ns) this.ns = ns;
+    let cell = category.cell;
+    if (cell === null || category.epoch !== this.epoch) {
+      cell = this.cellOf(category.name);
+      category.cell = cell;
+      category.epoch = this.epoch;
+    }
+    cell.cycles += cycles;
+  }
+
+  /** The running total of `category`, created (and remembered for `charge`) if new. */
+  private cellOf(category: string): { cycles: number } {
     let cell = this.totals.get(category);
     if (cell === undefined) {
       cell = { cycles: 0 };
       this.totals.set(category, cell);
     }
-    if (names.length < CATEGORY_CACHE) {
+    const names = this.cachedNames;
+    if (names.length < CATEGORY_CACHE && !names.includes(category)) {
       names.push(category);
       this.cachedCells.push(cell);
     }
-    cell.cycles += cycles;
+    return cell;
   }
 
   /**
@@ -179,6 +241,7 @@ export class SimClock {
     this.cachedNames = [];
     this.cachedCells = [];
     this.snapshots = new WeakMap();
+    this.epoch++;
   }
 
   /**

@@ -36,7 +36,7 @@ import {
   X86_TRAP_DF,
   X86_TRAP_PF,
 } from "@side-kernel/paging";
-import { type AccessCounters, SimClock } from "./clock.js";
+import { type AccessCounters, type ChargeCategory, SimClock } from "./clock.js";
 import { type CostModel, DEFAULT_COSTS } from "./costs.js";
 import {
   becomesDoubleFault,
@@ -243,6 +243,10 @@ export class Cpu {
   private sysenterEsp = 0;
   private sysenterEip = 0;
   private tscOffset = 0;
+  /** The clock's categories this CPU charges, resolved once (SimClock.chargeTo). */
+  private readonly crossingCategory: ChargeCategory;
+  private readonly irqCategory: ChargeCategory;
+  private readonly exceptionCategory: ChargeCategory;
   private readonly frameRsp = new Float64Array(FRAME_HISTORY);
   private readonly frameKind = new Uint8Array(FRAME_HISTORY);
   private frameDepth = 0;
@@ -258,6 +262,9 @@ export class Cpu {
     this.mmu = options.mmu;
     this.costs = options.costs ?? options.clock?.costs ?? DEFAULT_COSTS;
     this.clock = options.clock ?? new SimClock({ costs: this.costs });
+    this.crossingCategory = this.clock.category("crossing");
+    this.irqCategory = this.clock.category("irq");
+    this.exceptionCategory = this.clock.category("exception");
     this.io = options.io ?? null;
     this.idt = options.idt ?? new Idt();
     this.tss = options.tss ?? new Tss();
@@ -613,7 +620,7 @@ export class Cpu {
     this.cs = this.starSyscallCs & ~SELECTOR_RPL_MASK;
     this.ss = this.cs + STAR_SS_OFFSET;
     this.setCpl(0);
-    this.clock.charge("crossing", this.costs.syscall);
+    this.clock.chargeTo(this.crossingCategory, this.costs.syscall);
   }
 
   /**
@@ -630,7 +637,7 @@ export class Cpu {
     this.cs = (this.starSysretCs + SYSRET_CS_OFFSET) | SELECTOR_RPL_MASK;
     this.ss = (this.starSysretCs + STAR_SS_OFFSET) | SELECTOR_RPL_MASK;
     this.setCpl(3);
-    this.clock.charge("crossing", this.costs.sysret);
+    this.clock.chargeTo(this.crossingCategory, this.costs.sysret);
   }
 
   /**
@@ -647,7 +654,7 @@ export class Cpu {
     this.rip = this.sysenterEip;
     this.setFlags(this.flags & ~(RFLAGS_IF | RFLAGS_VM | RFLAGS_RF));
     this.setCpl(0);
-    this.clock.charge("crossing", this.costs.sysenter);
+    this.clock.chargeTo(this.crossingCategory, this.costs.sysenter);
   }
 
   /**
@@ -669,7 +676,7 @@ export class Cpu {
     this.cs = ((this.sysenterCs & SELECTOR_INDEX_MASK) + SYSEXIT64_CS_OFFSET) | SELECTOR_RPL_MASK;
     this.ss = ((this.sysenterCs & SELECTOR_INDEX_MASK) + SYSEXIT64_SS_OFFSET) | SELECTOR_RPL_MASK;
     this.setCpl(3);
-    this.clock.charge("crossing", this.costs.sysexit);
+    this.clock.chargeTo(this.crossingCategory, this.costs.sysexit);
   }
 
   /**
@@ -687,7 +694,7 @@ export class Cpu {
    * error code). Charges `intNEntry` to "crossing". Throws like `deliver`.
    */
   intN(n: number): void {
-    this.deliverAs(n, 0, true, undefined, KIND_SOFTWARE, "crossing", this.costs.intNEntry);
+    this.deliverAs(n, 0, true, undefined, KIND_SOFTWARE, this.crossingCategory, this.costs.intNEntry);
   }
 
   /**
@@ -700,7 +707,7 @@ export class Cpu {
       throw new RangeError(`Cpu.deliverInterrupt: vector must be 32..255, got ${String(vector)}`);
     }
     if ((this.flags & RFLAGS_IF) === 0) return false;
-    this.deliverAs(vector, 0, false, undefined, KIND_INTERRUPT, "irq", this.costs.interruptEntry);
+    this.deliverAs(vector, 0, false, undefined, KIND_INTERRUPT, this.irqCategory, this.costs.interruptEntry);
     return true;
   }
 
@@ -728,7 +735,7 @@ export class Cpu {
       software,
       options.cr2,
       software ? KIND_SOFTWARE : KIND_EXCEPTION,
-      software ? "crossing" : "exception",
+      software ? this.crossingCategory : this.exceptionCategory,
       software ? this.costs.intNEntry : this.costs.exceptionEntry,
     );
   }
@@ -784,7 +791,10 @@ export class Cpu {
     this.rsp = newRsp;
     this.ss = newSs;
     this.setCpl(newCpl);
-    this.clock.charge(this.popFrameKind(frameTop) === KIND_INTERRUPT ? "irq" : "crossing", this.costs.iret);
+    this.clock.chargeTo(
+      this.popFrameKind(frameTop) === KIND_INTERRUPT ? this.irqCategory : this.crossingCategory,
+      this.costs.iret,
+    );
   }
 
   // ---------------------------------------------------------------- internals
@@ -830,7 +840,7 @@ export class Cpu {
   private writeCr3(value: number, noFlush: boolean): void {
     const fast = noFlush && (this.mmu.cr4 & CR4_PCIDE) !== 0;
     this.mmu.writeCr3(value, noFlush);
-    this.clock.charge("crossing", fast ? this.costs.cr3Write : this.costs.cr3WriteFlush);
+    this.clock.chargeTo(this.crossingCategory, fast ? this.costs.cr3Write : this.costs.cr3WriteFlush);
   }
 
   /** Writes one 8-byte slot: `v` (a non-negative number) sign-extended from bit 47. */
@@ -864,7 +874,7 @@ export class Cpu {
     software: boolean,
     cr2: number | undefined,
     kind: number,
-    category: string,
+    category: ChargeCategory,
     cost: number,
   ): void {
     if (!Number.isInteger(vector) || vector < 0 || vector >= IDT_VECTORS) {
@@ -880,7 +890,7 @@ export class Cpu {
     let code = errorCode;
     let sw = software;
     let k = kind;
-    this.clock.charge(category, cost);
+    this.clock.chargeTo(category, cost);
     // INT n's gate checks are faults of the instruction itself: thrown to the caller.
     if (software) this.checkSoftwareGate(vector);
     for (;;) {
@@ -902,7 +912,7 @@ export class Cpu {
         }
         sw = false;
         k = KIND_EXCEPTION;
-        this.clock.charge("exception", this.costs.exceptionEntry);
+        this.clock.chargeTo(this.exceptionCategory, this.costs.exceptionEntry);
       }
     }
   }

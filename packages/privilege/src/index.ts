@@ -7,6 +7,7 @@
  */
 export {
   type AccessCounters,
+  ChargeCategory,
   COST_CATEGORIES,
   type CostCategory,
   SimClock,

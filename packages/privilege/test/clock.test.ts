@@ -1,7 +1,56 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { COST_CATEGORIES, makeCostModel, SimClock } from "../src/index.js";
 
 describe("SimClock", () => {
+  it("chargeTo through category handles charges exactly as charge does, across resets (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.array(
+          fc.tuple(
+            fc.integer({ min: 0, max: 11 }),
+            fc.oneof(fc.constant(0), fc.double({ min: 0, max: 1e6, noNaN: true })),
+            fc.boolean(),
+          ),
+          { maxLength: 200 },
+        ),
+        (steps) => {
+          const byName = new SimClock();
+          const byHandle = new SimClock();
+          const handles = Array.from({ length: 12 }, (_, i) => byHandle.category(`c${i}`));
+          for (const [i, cycles, reset] of steps) {
+            byName.charge(`c${i}`, cycles);
+            byHandle.chargeTo(handles[i], cycles);
+            if (reset && cycles > 5e5) {
+              byName.reset();
+              byHandle.reset();
+            }
+            byName.idleUntil(byName.nowNs + 1);
+            byHandle.idleUntil(byHandle.nowNs + 1);
+          }
+          expect(Object.entries(byHandle.byCategory())).toEqual(Object.entries(byName.byCategory()));
+          expect(byHandle.cycles).toBe(byName.cycles);
+          expect(byHandle.busyCycles).toBe(byName.busyCycles);
+          expect(byHandle.nowNs).toBe(byName.nowNs);
+        },
+      ),
+    );
+  });
+
+  it("category handles: zero charges create nothing, bad input throws, a handle belongs to its clock", () => {
+    const clock = new SimClock();
+    const cat = clock.category("crossing");
+    clock.chargeTo(cat, 0);
+    expect(clock.byCategory()).toEqual({});
+    expect(() => clock.chargeTo(cat, -1)).toThrow(RangeError);
+    expect(() => clock.chargeTo(cat, Number.POSITIVE_INFINITY)).toThrow(RangeError);
+    expect(() => clock.category("")).toThrow(TypeError);
+    expect(() => new SimClock().chargeTo(cat, 1)).toThrow(RangeError);
+    clock.chargeTo(cat, 3);
+    clock.charge("crossing", 4);
+    expect(clock.categoryCycles("crossing")).toBe(7);
+  });
+
   it("keeps exact per-category totals in first-charge order past its category cache, and after reset", () => {
     const clock = new SimClock();
     const model = new Map<string, number>();

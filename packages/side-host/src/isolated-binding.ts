@@ -70,7 +70,7 @@ import {
   RFLAGS_AC,
   RFLAGS_IF,
 } from "@side-kernel/paging";
-import { InvalidOpcode, type Tss, USER_CS, USER_DS } from "@side-kernel/privilege";
+import { type ChargeCategory, InvalidOpcode, type Tss, USER_CS, USER_DS } from "@side-kernel/privilege";
 import { bindAccessors } from "./accessors.js";
 import { applyEffect, SERVICE_IMPLS } from "./binding.js";
 import { type DomainOptions, DriverDomain } from "./domain.js";
@@ -194,6 +194,8 @@ export class IsolatedDriverInstance extends DriverInstance {
   /** CR3 the kernel runs in while it serves this upcall's calls (the interrupted context's). */
   private kernelCr3 = 0;
   private kernelTss: Tss;
+  /** The clock categories the crossings charge, resolved once. */
+  private readonly categories: { driver: ChargeCategory; check: ChargeCategory; kernel: ChargeCategory };
   private userRsp: number;
 
   /** Builds the instance on `domain`; see createIsolatedInstance. */
@@ -226,6 +228,12 @@ export class IsolatedDriverInstance extends DriverInstance {
     this.pdevs = new Set(kn.pci.list().map((d) => d.ptr));
     this.kernelTss = kn.machine.cpu.tss;
     this.userRsp = domain.stackTop;
+    const clock = kn.machine.clock;
+    this.categories = {
+      driver: clock.category("driver"),
+      check: clock.category("check"),
+      kernel: clock.category("kernel"),
+    };
     this.caller = {
       ownsRange: (addr, len) => domain.contains(addr, len),
       isEntryPoint: (addr) => this.isEntryPoint(addr),
@@ -319,7 +327,7 @@ export class IsolatedDriverInstance extends DriverInstance {
       const v = fn(this.k, a, b);
       r = typeof v === "number" ? v : 0;
       // return through the gate, back to the interrupted context
-      machine.clock.chargeAccesses(mmu, "driver");
+      machine.chargeAccessesTo(this.categories.driver);
       mmu.accessBudget = NO_BUDGET;
       cpu.intN(SIDE_GATE_VECTOR);
       cpu.ltr(savedTss);
@@ -366,7 +374,8 @@ export class IsolatedDriverInstance extends DriverInstance {
     const mmu = machine.mmu;
     const clock = machine.clock;
     const dom = this.domain;
-    clock.chargeAccesses(mmu, "driver");
+    const cats = this.categories;
+    machine.chargeAccessesTo(cats.driver);
     this.counters.serviceCalls++;
     this.isolation.serviceCrossings++;
     const budgetLeft = mmu.accessBudget;
@@ -384,7 +393,7 @@ export class IsolatedDriverInstance extends DriverInstance {
     if (n > 4) argv[4] = e;
     checkCompiledCall(stub.check, argv, this.caller, this.site);
     this.isolation.argChecks += n;
-    clock.charge("check", cpu.costs.argCheck * n);
+    clock.chargeTo(cats.check, cpu.costs.argCheck * n);
     const pdevMask = stub.pdevMask;
     const skbMask = stub.skbMask;
     if (pdevMask !== 0) {
@@ -395,12 +404,12 @@ export class IsolatedDriverInstance extends DriverInstance {
       if ((skbMask & 1) !== 0) this.readSkb(a as number, name);
       if ((skbMask & 2) !== 0) this.readSkb(b as number, name);
     }
-    clock.chargeAccesses(mmu, "check");
+    machine.chargeAccessesTo(cats.check);
     // into the kernel's address space
     const kcr3 = this.kernelCr3;
     if (kcr3 !== dom.cr3) cpu.switchAddressSpace(kcr3);
     cpu.ltr(this.kernelTss);
-    clock.charge("kernel", spec.cost);
+    clock.chargeTo(cats.kernel, spec.cost);
     let rv: number;
     const fp = kn.failpoints;
     if (fp.armed !== 0 && fp.shouldFail(name, this.name)) {
@@ -418,7 +427,7 @@ export class IsolatedDriverInstance extends DriverInstance {
       if (effect !== undefined)
         applyEffect(this.ledger, name, spec, effect, rv, argv[0], argv[1], argv[2], argv[3], argv[4]);
     }
-    clock.chargeAccesses(mmu, "kernel");
+    machine.chargeAccessesTo(cats.kernel);
     // back: the domain's address space and TSS, IRET to ring 3
     cpu.ltr(dom.tss);
     if (kcr3 !== dom.cr3) cpu.switchAddressSpace(dom.cr3);
@@ -445,7 +454,7 @@ export class IsolatedDriverInstance extends DriverInstance {
     this.counters.serviceCalls++;
     const saved = this.site.service;
     this.site.service = name;
-    this.kn.machine.clock.charge("driver", spec.cost);
+    this.kn.machine.clock.chargeTo(this.categories.driver, spec.cost);
     const fp = this.kn.failpoints;
     if (fp.armed !== 0 && fp.shouldFail(name, this.name)) {
       this.site.service = saved;

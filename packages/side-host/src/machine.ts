@@ -25,6 +25,7 @@ import {
 } from "@side-kernel/pci";
 import {
   type AccessCounters,
+  type ChargeCategory,
   type CostModel,
   Cpu,
   EventQueue,
@@ -107,8 +108,30 @@ class MachineClock extends SimClock {
     this.ownMmu = mmu;
   }
 
+  private readonly tlbMissCategory = this.category("tlb-miss");
+  private readonly mmioCategory = this.category("mmio");
+
   override chargeAccesses(mmu: AccessCounters, category: string): number {
     if (mmu !== this.ownMmu) return super.chargeAccesses(mmu, category);
+    return this.chargeOwn(category);
+  }
+
+  /**
+   * `chargeAccesses(own MMU, category.name)` through a category handle (no name lookup): the
+   * same charges. Throws like chargeAccesses; Error if no MMU is owned yet.
+   */
+  chargeOwnAccesses(category: ChargeCategory): number {
+    if (this.ownMmu === null) throw new Error("MachineClock.chargeOwnAccesses: no MMU owned");
+    if (category.clock !== this) {
+      throw new RangeError(
+        `MachineClock.chargeOwnAccesses: category "${category.name}" belongs to another clock`,
+      );
+    }
+    return this.chargeOwn(category);
+  }
+
+  private chargeOwn(category: string | ChargeCategory): number {
+    const mmu = this.ownMmu as AccessCounters;
     const nowAccesses = mmu.accesses;
     const nowMisses = mmu.tlb.stats.misses;
     const nowReads = mmu.mmioReads;
@@ -118,7 +141,8 @@ class MachineClock extends SimClock {
     const reads = nowReads - this.snapReads;
     const writes = nowWrites - this.snapWrites;
     if (accesses === 0 && misses === 0 && reads === 0 && writes === 0) {
-      this.charge(category, 0); // charges nothing; validates `category` as SimClock does
+      // charges nothing; validates `category` as SimClock does
+      if (typeof category === "string") this.charge(category, 0);
       return 0;
     }
     this.snapAccesses = nowAccesses;
@@ -130,10 +154,11 @@ class MachineClock extends SimClock {
     const memCycles = memory > 0 ? memory * c.memoryAccess : 0;
     const walkCycles = misses > 0 ? misses * c.pageWalk : 0;
     const mmioCycles = (reads > 0 ? reads * c.mmioRead : 0) + (writes > 0 ? writes * c.mmioWrite : 0);
-    this.charge(category, memCycles);
-    // a charge of 0 to a well-known category does nothing: skip the call
-    if (walkCycles !== 0) this.charge("tlb-miss", walkCycles);
-    if (mmioCycles !== 0) this.charge("mmio", mmioCycles);
+    if (typeof category === "string") this.charge(category, memCycles);
+    else this.chargeTo(category, memCycles);
+    // a charge of 0 does nothing: skip the call
+    if (walkCycles !== 0) this.chargeTo(this.tlbMissCategory, walkCycles);
+    if (mmioCycles !== 0) this.chargeTo(this.mmioCategory, mmioCycles);
     return memCycles + walkCycles + mmioCycles;
   }
 
@@ -151,6 +176,8 @@ export class Machine {
   readonly memory: PhysicalMemory;
   readonly frames: FrameAllocator;
   readonly clock: SimClock;
+  /** The same clock, with its own-MMU charging (MachineClock). */
+  private readonly machineClock: MachineClock;
   readonly events: EventQueue;
   readonly irqs: InterruptController;
   readonly bus: PciBus;
@@ -183,6 +210,7 @@ export class Machine {
     const costs = makeCostModel(options.costs ?? {});
     const clock = new MachineClock({ costs, mmioInAccesses: true });
     this.clock = clock;
+    this.machineClock = clock;
     this.events = new EventQueue(this.clock);
     this.irqs = new InterruptController();
     const bus = new PciBus({ memory: this.memory, interrupts: this.irqs });
@@ -223,6 +251,15 @@ export class Machine {
    */
   chargeAccesses(category: string): number {
     return this.clock.chargeAccesses(this.mmu, category);
+  }
+
+  /**
+   * `chargeAccesses(category.name)` through a handle from `clock.category(name)` (no name
+   * lookup on the hot path): the same charges. Returns the cycles charged; throws RangeError
+   * for a handle of another clock.
+   */
+  chargeAccessesTo(category: ChargeCategory): number {
+    return this.machineClock.chargeOwnAccesses(category);
   }
 
   /** The enumerated function at bus:device.fn, or undefined. */

@@ -45,6 +45,25 @@ describe("Machine clock", () => {
     );
   });
 
+  it("chargeAccessesTo (a category handle) charges exactly as chargeAccesses (a name) does", () => {
+    const byName = new Machine({ peer: "none" });
+    const byHandle = new Machine({ peer: "none" });
+    const kernels = [Kernel.boot(byName), Kernel.boot(byHandle)];
+    const handles = new Map(CATEGORIES.map((c) => [c, byHandle.clock.category(c)]));
+    for (let step = 0; step < 60; step++) {
+      const category = CATEGORIES[(step * 7) % CATEGORIES.length];
+      for (const m of [byName, byHandle]) {
+        for (let i = 0; i < step % 9; i++)
+          m.mmu.load32(PAGE_OFFSET + ((i * step * 0x10_1000) % (64 * 1024 * 1024)));
+      }
+      expect(byHandle.chargeAccessesTo(handles.get(category)!)).toBe(byName.chargeAccesses(category));
+    }
+    expect(Object.entries(byHandle.clock.byCategory())).toEqual(Object.entries(byName.clock.byCategory()));
+    expect(byHandle.clock.nowNs).toBe(byName.clock.nowNs);
+    expect(() => byHandle.chargeAccessesTo(byName.clock.category("driver"))).toThrow(RangeError);
+    for (const k of kernels) k.shutdown();
+  });
+
   it("counts misses: loads over many 2 MiB pages charge page walks to tlb-miss", () => {
     const m = new Machine({ peer: "none" });
     const kernel = Kernel.boot(m);
