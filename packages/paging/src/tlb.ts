@@ -129,13 +129,28 @@ const NO_TAG = -1;
 /** `TlbArray.setPcid` of a set whose non-global entries have had more than one PCID. */
 const MIXED_PCIDS = -2;
 
+/**
+ * Layout of one entry in `TlbArray.data` (STRIDE numbers from k * STRIDE): physical page base,
+ * fill epoch, LRU stamp, PCID, and the attributes (TLB_* rights in bits 0-3, global in bit 4,
+ * PAT memory type in bits 5-7). One array, so a fill or a hit touches one object and one line.
+ */
+const STRIDE = 8;
+const PA = 0;
+const EPOCH = 1;
+const STAMP = 2;
+const PCID = 3;
+const ATTRS = 4;
+const ATTR_PERMS = 0xf;
+const ATTR_GLOBAL = 0x10;
+const ATTR_TYPE_SHIFT = 5;
+
 /** Index into SIZES of a page size: the low bits of a tag. */
 function sizeIndex(size: number): number {
   return size === PAGE_SIZE ? 0 : size === LARGE_PAGE_SIZE ? 1 : 2;
 }
 
 /**
- * One set-associative array of entries (struct of arrays).
+ * One set-associative array of entries: a tag per slot, the rest of each entry packed in `data`.
  *
  * Host-time shortcuts, each exact (they only skip work whose outcome they already know):
  * - `tag` joins an entry's page, size and validity in one number (page + size index, pages
@@ -151,16 +166,8 @@ class TlbArray {
   readonly ways: number;
   /** page + sizeIndex(size) of the entry in the slot, or NO_TAG. */
   readonly tag: Float64Array;
-  readonly pcid: Uint16Array;
-  readonly page: Float64Array;
-  readonly size: Float64Array;
-  readonly pa: Float64Array;
-  readonly global: Uint8Array;
-  readonly perms: Uint8Array;
-  readonly memType: Uint8Array;
-  readonly stamp: Float64Array;
-  /** Flush epoch in which the entry was filled (FlushEpochs.scalar[EPOCH_NOW] then). */
-  readonly epoch: Float64Array;
+  /** The entries' other fields, STRIDE numbers each (layout above). */
+  readonly data: Float64Array;
   /** Per set: the greatest fill epoch of a global entry filled there (-1: none). */
   private readonly setGlobalEpoch: Float64Array;
   /** Per set: the greatest fill epoch of a non-global entry filled there (-1: none). */
@@ -193,15 +200,7 @@ class TlbArray {
     this.sets = entries / ways;
     this.ways = ways;
     this.tag = new Float64Array(entries).fill(NO_TAG);
-    this.pcid = new Uint16Array(entries);
-    this.page = new Float64Array(entries);
-    this.size = new Float64Array(entries);
-    this.pa = new Float64Array(entries);
-    this.global = new Uint8Array(entries);
-    this.perms = new Uint8Array(entries);
-    this.memType = new Uint8Array(entries);
-    this.stamp = new Float64Array(entries);
-    this.epoch = new Float64Array(entries);
+    this.data = new Float64Array(entries * STRIDE);
     this.setGlobalEpoch = new Float64Array(this.sets).fill(-1);
     this.setEpoch = new Float64Array(this.sets).fill(-1);
     this.setPcid = new Int32Array(this.sets).fill(-1);
@@ -220,14 +219,29 @@ class TlbArray {
     return vpn - Math.floor(vpn / this.sets) * this.sets;
   }
 
+  /** Page base of the entry in slot k (its tag less the size index in its low bits). */
+  page(k: number): number {
+    const tag = this.tag[k];
+    return tag - (tag & 3);
+  }
+
+  /** Page size of the entry in slot k. */
+  size(k: number): PageSize {
+    return SIZES[this.tag[k] & 3];
+  }
+
   /** True when slot k holds an entry that no flush since its fill has invalidated. */
   present(k: number): boolean {
     if (this.tag[k] === NO_TAG) return false;
-    const e = this.epoch[k];
-    const p = this.pcid[k];
+    const b = k * STRIDE;
+    const e = this.data[b + EPOCH];
+    const p = this.data[b + PCID];
     const ep = this.epochs;
     if (e < ep.scalar[EPOCH_ALL] || e < ep.pcidAll[p]) return false;
-    return this.global[k] === 1 || (e >= ep.scalar[EPOCH_NON_GLOBAL] && e >= ep.pcidNonGlobal[p]);
+    return (
+      (this.data[b + ATTRS] & ATTR_GLOBAL) !== 0 ||
+      (e >= ep.scalar[EPOCH_NON_GLOBAL] && e >= ep.pcidNonGlobal[p])
+    );
   }
 
   /** Slot of the entry translating `va` for `pcid` (or global), or -1. */
@@ -239,24 +253,25 @@ class TlbArray {
     // max(all, pcidAll[its PCID]).
     const own = Math.max(all, ep.scalar[EPOCH_NON_GLOBAL], pcidAll[pcid], ep.pcidNonGlobal[pcid]);
     const tags = this.tag;
+    const data = this.data;
     const ways = this.ways;
     const sizesHeld = this.sizesHeld;
     for (let s = 0; s < 3; s++) {
       if ((sizesHeld & (1 << s)) === 0) continue;
-      const size = SIZES[s];
       const vpn = Math.floor(va * INV_SIZES[s]);
       const set = this.setOf(vpn);
       // Nothing filled in this set since the last flush that applies: no way can match.
       if (this.setEpoch[set] < own && this.setGlobalEpoch[set] < all) continue;
-      const tag = vpn * size + s;
+      const tag = vpn * SIZES[s] + s;
       const first = set * ways;
       const end = first + ways;
       for (let k = first; k < end; k++) {
         if (tags[k] !== tag) continue;
-        const e = this.epoch[k];
-        if (this.global[k] === 1) {
-          if (e >= all && e >= pcidAll[this.pcid[k]]) return k;
-        } else if (this.pcid[k] === pcid && e >= own) return k;
+        const b = k * STRIDE;
+        const e = data[b + EPOCH];
+        if ((data[b + ATTRS] & ATTR_GLOBAL) !== 0) {
+          if (e >= all && e >= pcidAll[data[b + PCID]]) return k;
+        } else if (data[b + PCID] === pcid && e >= own) return k;
       }
     }
     return -1;
@@ -285,25 +300,26 @@ class TlbArray {
     // LRU), which only matters when every slot is present.
     const end = first + this.ways;
     const tags = this.tag;
-    const epoch = this.epoch;
-    const pcids = this.pcid;
-    const stamp = this.stamp;
+    const data = this.data;
     let free = -1;
     let best = first;
     let bestStamp = Number.POSITIVE_INFINITY;
     for (let k = first; k < end; k++) {
+      const b = k * STRIDE;
       let live = false;
       if (tags[k] !== NO_TAG) {
-        const e = epoch[k];
-        const p = pcids[k];
+        const e = data[b + EPOCH];
+        const p = data[b + PCID];
         live =
-          e >= all && e >= pcidAll[p] && (this.global[k] === 1 || (e >= nonGlobal && e >= pcidNonGlobal[p]));
+          e >= all &&
+          e >= pcidAll[p] &&
+          ((data[b + ATTRS] & ATTR_GLOBAL) !== 0 || (e >= nonGlobal && e >= pcidNonGlobal[p]));
       }
       if (live) {
-        if (tags[k] === tag && pcids[k] === pcid) return k;
-        if (free < 0 && stamp[k] < bestStamp) {
+        if (tags[k] === tag && data[b + PCID] === pcid) return k;
+        if (free < 0 && data[b + STAMP] < bestStamp) {
           best = k;
-          bestStamp = stamp[k];
+          bestStamp = data[b + STAMP];
         }
       } else if (free < 0) free = k;
     }
@@ -311,35 +327,30 @@ class TlbArray {
   }
 
   /**
-   * Writes an entry into slot k of `set` (chosen by `victim`) and keeps the set's bounds. Every
-   * fill and copy goes through here.
+   * Writes an entry (page + size index `tag`) into slot k of `set`, chosen by `victim`, and
+   * keeps the set's bounds. Every fill and copy goes through here. `attrs` packs the TLB_*
+   * rights, ATTR_GLOBAL and the memory type (`attributes`).
    */
   put(
     k: number,
     set: number,
+    tag: number,
     pcid: number,
-    page: number,
-    size: number,
     pa: number,
-    perms: number,
-    global: boolean,
-    memoryType: number,
+    attrs: number,
     epoch: number,
     stamp: number,
   ): void {
-    const s = sizeIndex(size);
-    this.tag[k] = page + s;
-    this.pcid[k] = pcid;
-    this.page[k] = page;
-    this.size[k] = size;
-    this.sizesHeld |= 1 << s;
-    this.pa[k] = pa;
-    this.global[k] = global ? 1 : 0;
-    this.perms[k] = perms;
-    this.memType[k] = memoryType;
-    this.epoch[k] = epoch;
-    this.stamp[k] = stamp;
-    if (global) {
+    this.tag[k] = tag;
+    this.sizesHeld |= 1 << (tag & 3);
+    const data = this.data;
+    const b = k * STRIDE;
+    data[b + PA] = pa;
+    data[b + EPOCH] = epoch;
+    data[b + STAMP] = stamp;
+    data[b + PCID] = pcid;
+    data[b + ATTRS] = attrs;
+    if ((attrs & ATTR_GLOBAL) !== 0) {
       if (epoch > this.setGlobalEpoch[set]) this.setGlobalEpoch[set] = epoch;
     } else {
       if (epoch > this.setEpoch[set]) this.setEpoch[set] = epoch;
@@ -353,13 +364,14 @@ class TlbArray {
   dropPage(va: number, pcid: number, globalToo: boolean): void {
     for (let s = 0; s < 3; s++) {
       if ((this.sizesHeld & (1 << s)) === 0) continue;
-      const size = SIZES[s];
       const vpn = Math.floor(va * INV_SIZES[s]);
-      const tag = vpn * size + s;
+      const tag = vpn * SIZES[s] + s;
       const first = this.setOf(vpn) * this.ways;
       for (let k = first; k < first + this.ways; k++) {
         if (this.tag[k] !== tag) continue;
-        if (this.global[k] === 1 ? globalToo : this.pcid[k] === pcid) this.tag[k] = NO_TAG;
+        const b = k * STRIDE;
+        const global = (this.data[b + ATTRS] & ATTR_GLOBAL) !== 0;
+        if (global ? globalToo : this.data[b + PCID] === pcid) this.tag[k] = NO_TAG;
       }
     }
   }
@@ -372,20 +384,26 @@ class TlbArray {
   }
 
   entry(k: number): TlbEntry {
-    const p = this.perms[k];
+    const b = k * STRIDE;
+    const a = this.data[b + ATTRS];
     return {
-      pcid: this.pcid[k],
-      va: this.page[k],
-      size: this.size[k] as PageSize,
-      pa: this.pa[k],
-      global: this.global[k] === 1,
-      writable: (p & TLB_WRITABLE) !== 0,
-      user: (p & TLB_USER) !== 0,
-      noExecute: (p & TLB_NO_EXECUTE) !== 0,
-      dirty: (p & TLB_DIRTY) !== 0,
-      memoryType: this.memType[k],
+      pcid: this.data[b + PCID],
+      va: this.page(k),
+      size: this.size(k),
+      pa: this.data[b + PA],
+      global: (a & ATTR_GLOBAL) !== 0,
+      writable: (a & TLB_WRITABLE) !== 0,
+      user: (a & TLB_USER) !== 0,
+      noExecute: (a & TLB_NO_EXECUTE) !== 0,
+      dirty: (a & TLB_DIRTY) !== 0,
+      memoryType: a >>> ATTR_TYPE_SHIFT,
     };
   }
+}
+
+/** `TlbArray.put`'s attribute word: TLB_* rights, global, PAT memory type. */
+function attributes(perms: number, global: boolean, memoryType: number): number {
+  return (perms & ATTR_PERMS) | (global ? ATTR_GLOBAL : 0) | (memoryType << ATTR_TYPE_SHIFT);
 }
 
 function checkPcid(pcid: number, op: string): void {
@@ -471,7 +489,7 @@ export class Tlb {
       k = a.find(va, pcid);
       if (k >= 0) {
         const j = this.copy(a, k, this.l1);
-        a.stamp[k] = ++this.clock;
+        a.data[k * STRIDE + STAMP] = ++this.clock;
         a = this.l1;
         k = j;
       }
@@ -480,36 +498,30 @@ export class Tlb {
       this.missCount++;
       return false;
     }
-    a.stamp[k] = ++this.clock;
+    const b = k * STRIDE;
+    const data = a.data;
+    data[b + STAMP] = ++this.clock;
     this.hitCount++;
-    this.hitPage = a.page[k];
-    this.hitPa = a.pa[k];
-    this.hitSize = a.size[k];
-    this.hitPerms = a.perms[k];
-    this.hitGlobal = a.global[k] === 1;
+    const tag = a.tag[k];
+    const s = tag & 3;
+    const attrs = data[b + ATTRS];
+    this.hitPage = tag - s;
+    this.hitPa = data[b + PA];
+    this.hitSize = SIZES[s];
+    this.hitPerms = attrs & ATTR_PERMS;
+    this.hitGlobal = (attrs & ATTR_GLOBAL) !== 0;
     return true;
   }
 
   /** Copies entry k of `from` into `to` (an STLB hit into the L1), where `to.victim` says; returns that slot. */
   private copy(from: TlbArray, k: number, to: TlbArray): number {
-    const page = from.page[k];
     const tag = from.tag[k];
-    const pcid = from.pcid[k];
-    const set = to.setOf(page * INV_SIZES[tag - page]);
+    const s = tag & 3;
+    const b = k * STRIDE;
+    const pcid = from.data[b + PCID];
+    const set = to.setOf((tag - s) * INV_SIZES[s]);
     const j = to.victim(set, tag, pcid);
-    to.put(
-      j,
-      set,
-      pcid,
-      page,
-      from.size[k],
-      from.pa[k],
-      from.perms[k],
-      from.global[k] === 1,
-      from.memType[k],
-      from.epoch[k],
-      ++this.clock,
-    );
+    to.put(j, set, tag, pcid, from.data[b + PA], from.data[b + ATTRS], from.data[b + EPOCH], ++this.clock);
     return j;
   }
 
@@ -566,8 +578,18 @@ export class Tlb {
   ): void {
     const s = sizeIndex(size);
     const set = a.setOf(va * INV_SIZES[s]);
-    const k = a.victim(set, va + s, pcid);
-    a.put(k, set, pcid, va, size, pa, perms, global, memoryType, this.epochs.scalar[EPOCH_NOW], ++this.clock);
+    const tag = va + s;
+    const k = a.victim(set, tag, pcid);
+    a.put(
+      k,
+      set,
+      tag,
+      pcid,
+      pa,
+      attributes(perms, global, memoryType),
+      this.epochs.scalar[EPOCH_NOW],
+      ++this.clock,
+    );
   }
 
   /** The entry that would translate `va` for `pcid`, without counting or touching LRU; undefined if none. */
