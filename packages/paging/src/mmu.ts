@@ -440,6 +440,9 @@ export class Mmu implements TlbListener, FastHitSource {
     this.book[BOOK_START] = this.budgetInfinite ? INFINITE_BUDGET : value;
     this.book[BOOK_RESERVE] = this.book[BOOK_START];
     this.budgetChunk = 0;
+    // Move the first chunk now, so that the next access can take the fast path (a budget set
+    // per SIDE crossing would otherwise send each crossing's first access down the slow path).
+    this.refillBudget();
   }
 
   /**
