@@ -760,17 +760,27 @@ export class Cpu {
    * for a non-canonical RIP/RSP in the frame; the state is unchanged on a throw.
    */
   iret(discardErrorCode = false): void {
-    let sp = this.rsp + (discardErrorCode ? FRAME_SLOT : 0);
-    const newRip = this.loadPointer(sp);
-    sp += FRAME_SLOT;
-    const newCs = this.mmu.load32(sp) & LOW16;
-    sp += FRAME_SLOT;
-    const poppedFlags = this.mmu.load32(sp);
-    sp += FRAME_SLOT;
-    const newRsp = this.loadPointer(sp);
-    sp += FRAME_SLOT;
-    const newSs = this.mmu.load32(sp) & LOW16;
-    const frameTop = sp - 4 * FRAME_SLOT;
+    const mmu = this.mmu;
+    const frameTop = this.rsp + (discardErrorCode ? FRAME_SLOT : 0);
+    // RIP, CS, RFLAGS, RSP, SS upward from frameTop, in that order: RIP and RSP as canonical
+    // pointers (low then high dword; -1 if not canonical), the others by their low dword.
+    // Straight-line loads with the pointer check written out (no helper call returning a
+    // double, which would be boxed when not inlined).
+    const ripLo = mmu.load32(frameTop);
+    const ripHi = mmu.load32(frameTop + 4);
+    const newCs = mmu.load32(frameTop + FRAME_SLOT) & LOW16;
+    const poppedFlags = mmu.load32(frameTop + 2 * FRAME_SLOT);
+    const rspLo = mmu.load32(frameTop + 3 * FRAME_SLOT);
+    const rspHi = mmu.load32(frameTop + 3 * FRAME_SLOT + 4);
+    const newSs = mmu.load32(frameTop + 4 * FRAME_SLOT) & LOW16;
+    const ripTop = ripHi >>> 16;
+    const rspTop = rspHi >>> 16;
+    const newRip = ((ripHi & HIGH_DWORD_BIT47) !== 0 ? ripTop === LOW16 : ripTop === 0)
+      ? (ripHi & LOW16) * TWO_32 + ripLo
+      : -1;
+    const newRsp = ((rspHi & HIGH_DWORD_BIT47) !== 0 ? rspTop === LOW16 : rspTop === 0)
+      ? (rspHi & LOW16) * TWO_32 + rspLo
+      : -1;
     const newCpl = newCs & SELECTOR_RPL_MASK;
     const cpl = this.cplValue;
     if (newCpl < cpl) {
@@ -855,17 +865,6 @@ export class Cpu {
     const hi = Math.floor(v / TWO_32);
     mmu.store32(va, v % TWO_32);
     mmu.store32(va + 4, hi >= HIGH_DWORD_BIT47 ? (hi | CANONICAL_HIGH) >>> 0 : hi);
-  }
-
-  /** Reads a canonical pointer slot as a 48-bit number, or -1 if it is not canonical. */
-  private loadPointer(va: number): number {
-    const mmu = this.mmu;
-    const lo = mmu.load32(va);
-    const hi = mmu.load32(va + 4);
-    const top = hi >>> 16;
-    const bit47 = (hi & HIGH_DWORD_BIT47) !== 0;
-    if (bit47 ? top !== LOW16 : top !== 0) return -1;
-    return (hi & LOW16) * TWO_32 + lo;
   }
 
   private deliverAs(
