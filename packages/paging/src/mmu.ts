@@ -719,7 +719,86 @@ export class Mmu implements TlbListener, FastHitSource {
     return (access === Access.Write ? PF_WRITE : 0) | (user ? PF_USER : 0) | (instr ? PF_INSTR : 0);
   }
 
+  /**
+   * The page walk (hardware.md 1.2-1.5): sets A in every entry used and D in the leaf on a
+   * permitted write, caches the translation in the TLB (and the fast path), and returns the
+   * physical address, or throws the #PF of the first entry that stops it.
+   *
+   * The common case first, for host time: four present entries with A already set, none with
+   * a reserved bit, a 4 KiB leaf, and the access allowed. It writes nothing (but D on a write)
+   * until it knows it is that case; anything else is left to `walkAny`, which handles every
+   * case, so the outcome is walkAny's in all cases.
+   */
   private walk(va: number, access: number, implicit: boolean): number {
+    const u32 = this.u32;
+    const ramSize = this.ramSize;
+    const bad = this.hiMask | ((this._efer & EFER_NXE) !== 0 ? 0 : PTE_XD_HI);
+    const vaLo = va >>> 0;
+    const vaHi = (va - vaLo) * INV_TWO_32;
+    // PML4E, PDPTE, PDE: present, accessed, not a large page, no reserved bit.
+    let ea = this.rootTable + ((vaHi >>> 7) & 511) * ENTRY_SIZE;
+    if (ea + ENTRY_SIZE > ramSize) return this.walkAny(va, access, implicit);
+    let lo = u32[ea >>> 2];
+    let hi = u32[(ea >>> 2) + 1];
+    if ((lo & (PTE_P | PTE_A | PTE_PS)) !== (PTE_P | PTE_A) || (hi & bad) !== 0)
+      return this.walkAny(va, access, implicit);
+    let all = lo;
+    let any = hi;
+    ea =
+      (hi & PTE_ADDR_HI_MASK) * TWO_32 +
+      ((lo & PTE_ADDR_LO_MASK) >>> 0) +
+      (((vaHi << 2) | (vaLo >>> 30)) & 511) * ENTRY_SIZE;
+    if (ea + ENTRY_SIZE > ramSize) return this.walkAny(va, access, implicit);
+    lo = u32[ea >>> 2];
+    hi = u32[(ea >>> 2) + 1];
+    if ((lo & (PTE_P | PTE_A | PTE_PS)) !== (PTE_P | PTE_A) || (hi & bad) !== 0)
+      return this.walkAny(va, access, implicit);
+    all &= lo;
+    any |= hi;
+    ea =
+      (hi & PTE_ADDR_HI_MASK) * TWO_32 + ((lo & PTE_ADDR_LO_MASK) >>> 0) + ((vaLo >>> 21) & 511) * ENTRY_SIZE;
+    if (ea + ENTRY_SIZE > ramSize) return this.walkAny(va, access, implicit);
+    lo = u32[ea >>> 2];
+    hi = u32[(ea >>> 2) + 1];
+    if ((lo & (PTE_P | PTE_A | PTE_PS)) !== (PTE_P | PTE_A) || (hi & bad) !== 0)
+      return this.walkAny(va, access, implicit);
+    all &= lo;
+    any |= hi;
+    // PTE: present, accessed, no reserved bit (bit 7 is PAT here).
+    ea =
+      (hi & PTE_ADDR_HI_MASK) * TWO_32 + ((lo & PTE_ADDR_LO_MASK) >>> 0) + ((vaLo >>> 12) & 511) * ENTRY_SIZE;
+    if (ea + ENTRY_SIZE > ramSize) return this.walkAny(va, access, implicit);
+    const w = ea >>> 2;
+    lo = u32[w];
+    hi = u32[w + 1];
+    if ((lo & (PTE_P | PTE_A)) !== (PTE_P | PTE_A) || (hi & bad) !== 0)
+      return this.walkAny(va, access, implicit);
+    all &= lo;
+    any |= hi;
+    let perms =
+      ((all & PTE_RW) !== 0 ? TLB_WRITABLE : 0) |
+      ((all & PTE_US) !== 0 ? TLB_USER : 0) |
+      ((any & PTE_XD_HI) !== 0 ? TLB_NO_EXECUTE : 0);
+    if (this.rightsFault(perms, access, implicit) !== 0) return this.walkAny(va, access, implicit);
+    this.tlb.recordWalk();
+    if ((lo & PTE_D) !== 0) perms |= TLB_DIRTY;
+    else if (access === Access.Write) {
+      u32[w] = (lo | PTE_D) >>> 0;
+      perms |= TLB_DIRTY;
+    }
+    const pageVa = va - (vaLo & PAGE_MASK);
+    const pagePa = (hi & PTE_ADDR_HI_MASK) * TWO_32 + ((lo & PTE_ADDR_LO_MASK) >>> 0);
+    const global = (lo & PTE_G) !== 0 && (this._cr4 & CR4_PGE) !== 0;
+    const memType =
+      ((lo & PTE_PAT) !== 0 ? 4 : 0) | ((lo & PTE_PCD) !== 0 ? 2 : 0) | ((lo & PTE_PWT) !== 0 ? 1 : 0);
+    this.tlb.insertFromWalk(this.pcid, pageVa, PAGE_SIZE, pagePa, perms, global, memType);
+    const pa = pagePa + (vaLo & PAGE_MASK);
+    if (!implicit && access !== Access.Fetch) this.fillFast(va, pa, perms, global);
+    return pa;
+  }
+
+  /** The page walk in every case (see `walk`). */
+  private walkAny(va: number, access: number, implicit: boolean): number {
     const tlb = this.tlb;
     tlb.recordWalk();
     const nxe = (this._efer & EFER_NXE) !== 0;

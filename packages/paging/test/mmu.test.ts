@@ -22,6 +22,8 @@ import {
   PageFault,
   PTE_A,
   PTE_D,
+  PTE_P,
+  PTE_US,
   readEntry,
   tableIndex,
   writeEntry,
@@ -186,6 +188,53 @@ describe("reserved bits, canonical addresses, A/D", () => {
     const big = readEntry(memory, pd, 1);
     writeEntry(memory, pd, 1, big.lo | (1 << 13), big.hi);
     expect(faultCode(() => mmu.load32(LARGE_PAGE_SIZE + 4))).toBe(0x9);
+  });
+
+  it("walks an already-accessed 4 KiB path and any other the same way (faults, messages, A/D)", () => {
+    const { memory, space, mmu } = machine();
+    space.map(0x1000, 0x30000, PAGE_SIZE, { writable: true, user: true });
+    const path = () => {
+      const pdpt = readEntry(memory, space.root, 0).lo & ~0xfff;
+      const pd = readEntry(memory, pdpt, 0).lo & ~0xfff;
+      return { pdpt, pd, pt: readEntry(memory, pd, 0).lo & ~0xfff };
+    };
+    const message = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        return `${faultCode(() => {
+          throw e;
+        })} ${(e as Error).message}`;
+      }
+      return "no fault";
+    };
+    // A set everywhere after the first walk; the second walk (after INVLPG) is the common case.
+    mmu.load32(0x1000);
+    mmu.invlpg(0x1000);
+    const { pd, pt } = path();
+    expect(readEntry(memory, pt, 1).lo & PTE_D).toBe(0);
+    mmu.store32(0x1000, 7);
+    expect(readEntry(memory, pt, 1).lo & PTE_D).toBe(PTE_D);
+    // A reserved bit in an accessed PDE: the same #PF and message as on a first walk.
+    const pde = readEntry(memory, pd, 0);
+    writeEntry(memory, pd, 0, pde.lo, pde.hi | (1 << 19));
+    mmu.invlpg(0x1000);
+    expect(message(() => mmu.load32(0x1000))).toMatch(/^9 .*reserved bit in the level-2 entry/);
+    writeEntry(memory, pd, 0, pde.lo, pde.hi);
+    // A user access to a page whose PDE is supervisor-only: #PF 0x5, the walk counted once.
+    writeEntry(memory, pd, 0, pde.lo & ~PTE_US, pde.hi);
+    mmu.invlpg(0x1000);
+    mmu.cpl = 3;
+    const walks = mmu.tlb.stats.walks;
+    expect(faultCode(() => mmu.load32(0x1000))).toBe(0x5);
+    expect(mmu.tlb.stats.walks).toBe(walks + 1);
+    mmu.cpl = 0;
+    expect(mmu.load32(0x1000)).toBe(7);
+    // A not-present PTE after an accessed path: #PF 0x2 on a write.
+    const e = readEntry(memory, pt, 1);
+    writeEntry(memory, pt, 1, e.lo & ~PTE_P, e.hi);
+    mmu.invlpg(0x1000);
+    expect(faultCode(() => mmu.store32(0x1000, 1))).toBe(0x2);
   });
 
   it("raises #GP(0) for non-canonical addresses and pointers", () => {
