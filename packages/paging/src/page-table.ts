@@ -343,6 +343,31 @@ export class AddressSpace {
   }
 
   /**
+   * The physical address `va` maps to, read from the tables as `query` reads them (no A/D, no
+   * rights), or -1 where `query` would return undefined. Allocates nothing: for hot callers
+   * that need only the address (DMA mapping, copies).
+   */
+  physicalAddress(va: number): number {
+    if (!isLinearAddress(va)) return -1;
+    let table = this.root;
+    for (let level = 0; level < 4; level++) {
+      const i = tableIndex(va, level);
+      const lo = this.lo(table, i);
+      const hi = this.hi(table, i);
+      if ((lo & PTE_P) === 0) return -1;
+      const addr = entryAddress(lo, hi);
+      if (level === 3 || ((lo & PTE_PS) !== 0 && level > 0)) {
+        const size = sizeAtLevel(level);
+        // va and the frame base are integers below 2^52 and size a power of two: exact.
+        return addr - (addr % size) + (va % size);
+      }
+      if (addr + PAGE_SIZE > this.memory.size) return -1;
+      table = addr;
+    }
+    return -1;
+  }
+
+  /**
    * The mapping covering `va`, read from the tables without setting A/D, or undefined if none
    * (also undefined for a non-linear address or a table pointer outside memory).
    */

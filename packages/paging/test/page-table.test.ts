@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   AddressSpace,
@@ -56,6 +57,24 @@ describe("AddressSpace", () => {
       expect(space.query(KERNEL + 0x1000)).toBeUndefined();
       expect(readEntry(memory, space.root, 256).lo).toBe(0);
     });
+  });
+
+  it("physicalAddress agrees with query for mapped, unmapped and non-linear addresses (fast-check)", () => {
+    const { space } = machine();
+    space.map(KERNEL, 0x30000, PAGE_SIZE, { writable: true });
+    space.map(KERNEL + LARGE_PAGE_SIZE, LARGE_PAGE_SIZE * 3, LARGE_PAGE_SIZE);
+    space.map(0x7000, 0x41000, PAGE_SIZE, { user: true });
+    const vaArb = fc.oneof(
+      fc.nat(3 * LARGE_PAGE_SIZE).map((o) => KERNEL + o),
+      fc.nat(0x10000),
+      fc.constantFrom(-1, 2 ** 48, 0.5, KERNEL + 0.5),
+    );
+    fc.assert(
+      fc.property(vaArb, (va) => {
+        const q = space.query(va);
+        expect(space.physicalAddress(va)).toBe(q === undefined ? -1 : q.pa + (va - q.va));
+      }),
+    );
   });
 
   it("refuses overlapping maps, bad alignment and unmapping nothing, with precise errors", () => {
