@@ -461,6 +461,11 @@ export class Tlb {
     return s;
   }
 
+  /** `stats.misses` without refreshing the other counters (for per-crossing charging). Never throws. */
+  get misses(): number {
+    return this.missCount;
+  }
+
   /** Zeroes every counter. */
   resetStats(): void {
     this.hitCount = 0;

@@ -162,7 +162,10 @@ describe("invalidation rules of hardware.md 1.7", () => {
     m.mmu.invlpg(PAGE_A);
     m.mmu.tlb.flushAll();
     expect(m.mmu.tlb.stats).toEqual({ hits: 9, misses: 1, walks: 1, flushes: 1, invalidations: 1 });
+    expect(m.mmu.tlb.misses).toBe(1);
     expect(m.mmu.accesses).toBe(10);
+    m.mmu.resetCounters();
+    expect(m.mmu.tlb.misses).toBe(0);
   });
 });
 
