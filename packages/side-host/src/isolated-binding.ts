@@ -352,7 +352,8 @@ export class IsolatedDriverInstance extends DriverInstance {
       this.site.service = savedService;
       this.userRsp = savedUserRsp;
       dom.tss.rsp0 = savedRsp0;
-      mmu.accessBudget = savedBudget;
+      // (an infinite budget set again over an infinite one changes nothing: skip the reset)
+      if (savedBudget !== NO_BUDGET || mmu.accessBudget !== NO_BUDGET) mmu.accessBudget = savedBudget;
       kn.leaveDriver(this, previous);
     }
     return r;
@@ -629,25 +630,34 @@ export class IsolatedDriverInstance extends DriverInstance {
   }
 }
 
-/** Writes an IRET frame (RIP, CS, RFLAGS, RSP, SS) for ring 3 at `at`. */
+/** The dwords of the frame writeFrame is writing (low, high per slot). */
+const FRAME_DWORDS = new Uint32Array(FRAME_BYTES / 4);
+
+/**
+ * Writes an IRET frame (RIP, CS, RFLAGS, RSP, SS) for ring 3 at `at`: each slot's low then high
+ * dword, upward. The dwords are worked out first and stored by one
+ * loop (one store32 call site, inlined: no boxed addresses). No other frame write can start while
+ * these RAM stores run.
+ */
 function writeFrame(mmu: Kernel["mmu"], at: number, rip: number, rsp: number, rflags: number): void {
-  writeSlot(mmu, at, rip);
-  writeSlot(mmu, at + 8, USER_CS);
-  writeSlot(mmu, at + 16, rflags);
-  writeSlot(mmu, at + 24, rsp);
-  writeSlot(mmu, at + 32, USER_DS);
+  const d = FRAME_DWORDS;
+  d[0] = rip % TWO_32;
+  d[1] = slotHigh(rip);
+  d[2] = USER_CS;
+  d[3] = 0;
+  d[4] = rflags % TWO_32;
+  d[5] = slotHigh(rflags);
+  d[6] = rsp % TWO_32;
+  d[7] = slotHigh(rsp);
+  d[8] = USER_DS;
+  d[9] = 0;
+  for (let j = 0; j < d.length; j++) mmu.store32(at + 4 * j, d[j]);
 }
 
-function writeSlot(mmu: Kernel["mmu"], va: number, v: number): void {
-  if (v >= 0 && v < TWO_32) {
-    // selectors and RFLAGS: the high dword is 0 (no float division)
-    mmu.store32(va, v);
-    mmu.store32(va + 4, 0);
-    return;
-  }
+/** The high dword of slot value `v` (a non-negative number), sign-extended from bit 47. */
+function slotHigh(v: number): number {
   const hi = Math.floor(v / TWO_32);
-  mmu.store32(va, v % TWO_32);
-  mmu.store32(va + 4, (hi & HIGH_BIT47) !== 0 ? (hi | SIGN_EXTENSION_HI) >>> 0 : hi);
+  return (hi & HIGH_BIT47) !== 0 ? (hi | SIGN_EXTENSION_HI) >>> 0 : hi;
 }
 
 // ------------------------------------------------------------------------------------ services

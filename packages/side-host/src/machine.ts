@@ -91,20 +91,20 @@ export interface RunHooks {
 
 /**
  * The machine's clock: a SimClock whose `chargeAccesses` for the machine's own MMU keeps the
- * counter snapshot in fields (no WeakMap lookup) and reads the TLB statistics once (they are a
- * fresh object per read). Same charges in the same order with the same values as
+ * counter snapshot in fields (no WeakMap lookup) and reads the TLB's miss count alone
+ * (`tlb.misses`, not the whole `tlb.stats` refresh). Same charges in the same order with the same values as
  * SimClock.chargeAccesses (MMIO counted in accesses, the default); every caller, whatever its
  * package, goes through it, so there is one snapshot. Other MMUs go to SimClock's own.
  */
 class MachineClock extends SimClock {
-  private ownMmu: AccessCounters | null = null;
+  private ownMmu: Mmu | null = null;
   private snapAccesses = 0;
   private snapMisses = 0;
   private snapReads = 0;
   private snapWrites = 0;
 
   /** Take over the snapshot of `mmu` (before its first chargeAccesses). */
-  own(mmu: AccessCounters): void {
+  own(mmu: Mmu): void {
     this.ownMmu = mmu;
   }
 
@@ -131,9 +131,9 @@ class MachineClock extends SimClock {
   }
 
   private chargeOwn(category: string | ChargeCategory): number {
-    const mmu = this.ownMmu as AccessCounters;
+    const mmu = this.ownMmu as Mmu;
     const nowAccesses = mmu.accesses;
-    const nowMisses = mmu.tlb.stats.misses;
+    const nowMisses = mmu.tlb.misses; // = tlb.stats.misses, without refreshing the other stats
     const nowReads = mmu.mmioReads;
     const nowWrites = mmu.mmioWrites;
     const accesses = nowAccesses - this.snapAccesses;
