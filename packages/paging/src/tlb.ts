@@ -159,7 +159,8 @@ function sizeIndex(size: number): number {
  *   entries, and the one PCID its non-global entries were filled with (MIXED_PCIDS once there
  *   were two). A lookup or a victim search in a set whose bounds lie below the flush thresholds
  *   knows that no entry there is present without reading the ways: after a flushing CR3 switch,
- *   every set it emptied answers in O(1).
+ *   every set it emptied answers in O(1). Each set also marks which ways hold global entries,
+ *   so a victim search in a set whose non-global entries are all flushed reads only those.
  */
 class TlbArray {
   readonly sets: number;
@@ -174,6 +175,8 @@ class TlbArray {
   private readonly setEpoch: Float64Array;
   /** Per set: the PCID of every non-global entry filled there, -1 before the first, MIXED_PCIDS after a second. */
   private readonly setPcid: Int32Array;
+  /** Per set (at most 31 ways): bit w set while way w holds a global entry (present or not). */
+  private readonly setGlobalWays: Int32Array;
   private readonly epochs: FlushEpochs;
   /**
    * Bit s set once an entry of size SIZES[s] has been filled here (never cleared): lookups
@@ -204,6 +207,7 @@ class TlbArray {
     this.setGlobalEpoch = new Float64Array(this.sets).fill(-1);
     this.setEpoch = new Float64Array(this.sets).fill(-1);
     this.setPcid = new Int32Array(this.sets).fill(-1);
+    this.setGlobalWays = new Int32Array(this.sets);
     this.epochs = epochs;
     this.setMask = (this.sets & (this.sets - 1)) === 0 && this.sets <= 2 ** 30 ? this.sets - 1 : -1;
   }
@@ -294,13 +298,32 @@ class TlbArray {
       setPcid >= 0
         ? Math.max(all, nonGlobal, pcidAll[setPcid], pcidNonGlobal[setPcid])
         : Math.max(all, nonGlobal);
-    if (this.setEpoch[set] < liveFrom && this.setGlobalEpoch[set] < all) return first;
+    const tags = this.tag;
+    const data = this.data;
+    if (this.setEpoch[set] < liveFrom && this.ways <= 31) {
+      // Every non-global entry of the set is dead: only ways holding a global entry can be live.
+      if (this.setGlobalEpoch[set] < all) return first;
+      const globalWays = this.setGlobalWays[set];
+      let free = -1;
+      for (let w = 0; w < this.ways; w++) {
+        const k = first + w;
+        if ((globalWays & (1 << w)) !== 0 && tags[k] !== NO_TAG) {
+          const b = k * STRIDE;
+          const e = data[b + EPOCH];
+          if (e >= all && e >= pcidAll[data[b + PCID]]) {
+            if (tags[k] === tag && data[b + PCID] === pcid) return k;
+            continue;
+          }
+        }
+        if (free < 0) free = k;
+      }
+      if (free >= 0) return free;
+      // Every way holds a live global entry: the LRU scan below picks one.
+    }
     // One pass with `present` inlined: a present entry for (pcid, page, size) wins wherever it
     // is; else the first slot that is not present; else the first slot of least stamp (the
     // LRU), which only matters when every slot is present.
     const end = first + this.ways;
-    const tags = this.tag;
-    const data = this.data;
     let free = -1;
     let best = first;
     let bestStamp = Number.POSITIVE_INFINITY;
@@ -350,9 +373,12 @@ class TlbArray {
     data[b + STAMP] = stamp;
     data[b + PCID] = pcid;
     data[b + ATTRS] = attrs;
+    const wayBit = 1 << (k - set * this.ways);
     if ((attrs & ATTR_GLOBAL) !== 0) {
+      this.setGlobalWays[set] |= wayBit;
       if (epoch > this.setGlobalEpoch[set]) this.setGlobalEpoch[set] = epoch;
     } else {
+      this.setGlobalWays[set] &= ~wayBit;
       if (epoch > this.setEpoch[set]) this.setEpoch[set] = epoch;
       const p = this.setPcid[set];
       if (p === -1) this.setPcid[set] = pcid;
@@ -407,7 +433,7 @@ function attributes(perms: number, global: boolean, memoryType: number): number 
 }
 
 function checkPcid(pcid: number, op: string): void {
-  if (!Number.isInteger(pcid) || pcid < 0 || pcid > 0xfff)
+  if (!(pcid >= 0 && pcid <= 0xfff) || Math.floor(pcid) !== pcid)
     throw new RangeError(`${op}: PCID ${String(pcid)} is not in 0..4095`);
 }
 
