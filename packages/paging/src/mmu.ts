@@ -307,12 +307,16 @@ export class Mmu implements TlbListener, FastHitSource {
   private readonly view: DataView;
   private readonly ramSize: number;
   private readonly hiMask: number;
+  /** The fast paths of the three privilege contexts (`Context`); `fast` is the current one's table. */
+  private readonly contexts: FastPath[] = [new FastPath(), new FastPath(), new FastPath()];
   /**
    * The fast path, one Float64Array so that a hit reads one object for both values: each slot
    * is a pair (tag = linear base of the cached page, or EMPTY_TAG; word = its physical base / 4),
    * read slots first, then write slots (layout in `Fast`).
    */
-  private fast: Float64Array;
+  // Initialised here, not in the constructor, so that V8 records the field as always holding a
+  // Float64Array (a field first left undefined would need a map check at every access).
+  private fast: Float64Array = this.contexts[Context.Supervisor].table;
   /**
    * The access budget left is book[BOOK_RESERVE] + budgetChunk. Every access decrements the
    * small integer budgetChunk (an integer field update on the hit path); when it goes below 0
@@ -343,18 +347,14 @@ export class Mmu implements TlbListener, FastHitSource {
   private scratch = new Uint8Array(PAGE_SIZE);
   /** [0]: high 32 bits of the last 8-byte read made by `miss` (a typed array: no field changes representation). */
   private readonly partHi = new Uint32Array(1);
-  /** The fast paths of the three privilege contexts (`Context`); `fast` is the current one's table. */
-  private readonly contexts: FastPath[] = [new FastPath(), new FastPath(), new FastPath()];
   /** The current privilege context (`Context`), which `fast` belongs to. */
-  private context: FastPath;
+  private context: FastPath = this.contexts[Context.Supervisor];
 
   /**
    * A CPU at CPL 0 with CR0 = PE|PG|WP, CR4 = PAE, EFER = LME|LMA|NXE|SCE, CR3 = 0.
    * Throws RangeError for a bad MAXPHYADDR.
    */
   constructor(memory: PhysicalMemory, options: MmuOptions = {}) {
-    this.context = this.contexts[Context.Supervisor];
-    this.fast = this.context.table;
     this.memory = memory;
     this.tlb = options.tlb ?? new Tlb();
     this.tlb.listener = this;
