@@ -440,8 +440,7 @@ export class Kernel implements RunHooks, CallHost {
   /** Physical address of kernel linear address `va`, or -1 when unmapped. */
   physicalOf(va: number): number {
     if (va >= PAGE_OFFSET && va < PAGE_OFFSET + this.machine.memory.size) return va - PAGE_OFFSET;
-    const m = this.space.query(va);
-    return m === undefined ? -1 : m.pa + (va - m.va);
+    return this.space.physicalAddress(va);
   }
 
   // ------------------------------------------------------------------ DMA services
