@@ -292,7 +292,8 @@ class TlbArray {
     const nonGlobal = ep.scalar[EPOCH_NON_GLOBAL];
     const pcidAll = ep.pcidAll;
     const pcidNonGlobal = ep.pcidNonGlobal;
-    // No entry of the set can be present: the first way is free.
+    // The epoch from which a non-global entry of this set can be present (MIXED_PCIDS: the
+    // bound that holds whatever its PCID).
     const setPcid = this.setPcid[set];
     const liveFrom =
       setPcid >= 0
@@ -301,7 +302,8 @@ class TlbArray {
     const tags = this.tag;
     const data = this.data;
     if (this.setEpoch[set] < liveFrom && this.ways <= 31) {
-      // Every non-global entry of the set is dead: only ways holding a global entry can be live.
+      // Every non-global entry of the set is dead: only ways holding a global entry can be
+      // live, and with none live either, the first way is free.
       if (this.setGlobalEpoch[set] < all) return first;
       const globalWays = this.setGlobalWays[set];
       let free = -1;
