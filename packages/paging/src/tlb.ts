@@ -307,6 +307,8 @@ class TlbArray {
       if (this.setGlobalEpoch[set] < all) return first;
       const globalWays = this.setGlobalWays[set];
       let free = -1;
+      let lru = first;
+      let lruStamp = Number.POSITIVE_INFINITY;
       for (let w = 0; w < this.ways; w++) {
         const k = first + w;
         if ((globalWays & (1 << w)) !== 0 && tags[k] !== NO_TAG) {
@@ -314,13 +316,17 @@ class TlbArray {
           const e = data[b + EPOCH];
           if (e >= all && e >= pcidAll[data[b + PCID]]) {
             if (tags[k] === tag && data[b + PCID] === pcid) return k;
+            if (data[b + STAMP] < lruStamp) {
+              lru = k;
+              lruStamp = data[b + STAMP];
+            }
             continue;
           }
         }
         if (free < 0) free = k;
       }
-      if (free >= 0) return free;
-      // Every way holds a live global entry: the LRU scan below picks one.
+      // Every way holds a live global entry: the least recently used one.
+      return free >= 0 ? free : lru;
     }
     // One pass with `present` inlined: a present entry for (pcid, page, size) wins wherever it
     // is; else the first slot that is not present; else the first slot of least stamp (the
