@@ -190,7 +190,8 @@ export class IsolatedDriverInstance extends DriverInstance {
   private readonly listeners: FaultListener[] = [];
   private readonly entryFns: ((k: KernelApi, a: number, b: number) => unknown)[];
   private readonly entryNames: string[];
-  private readonly pdevs: Set<number>;
+  /** The kernel's pci_devs (a handful: scanned, not hashed, on every upcall). */
+  private readonly pdevs: Float64Array;
   /** CR3 the kernel runs in while it serves this upcall's calls (the interrupted context's). */
   private kernelCr3 = 0;
   private kernelTss: Tss;
@@ -225,7 +226,7 @@ export class IsolatedDriverInstance extends DriverInstance {
     this.entryFns = this.entryNames.map(
       (n) => module.entryPoints[n] as (k: KernelApi, a: number, b: number) => unknown,
     );
-    this.pdevs = new Set(kn.pci.list().map((d) => d.ptr));
+    this.pdevs = Float64Array.from(new Set(kn.pci.list().map((d) => d.ptr)));
     this.kernelTss = kn.machine.cpu.tss;
     this.userRsp = domain.stackTop;
     const clock = kn.machine.clock;
@@ -287,7 +288,13 @@ export class IsolatedDriverInstance extends DriverInstance {
     const off = code - this.textBase;
     const index = off >= 0 && off % ENTRY_POINT_STRIDE === 0 ? off / ENTRY_POINT_STRIDE : -1;
     const fn = index >= 0 ? this.entryFns[index] : undefined;
-    if (this.pdevs.has(a)) a = dom.shadowFor(a);
+    const pdevs = this.pdevs;
+    for (let i = 0; i < pdevs.length; i++) {
+      if (pdevs[i] === a) {
+        a = dom.shadowFor(a);
+        break;
+      }
+    }
     this.counters.callbacks++;
     this.isolation.upcalls++;
     const savedRsp = cpu.rsp;
