@@ -1281,11 +1281,19 @@ export class E1000 implements PciDeviceModel, NetClient {
    * take frames (see canReceive); true when the frame was consumed: stored in the ring, or
    * dropped by the filters, as a runt/oversize frame (counted and recorded), or for lack of
    * descriptors (RXO, RNBC, MPC).
+   *
+   * `errors` (default 0) makes the frame arrive damaged, as a test or a traffic peer may ask: a
+   * mask of frame-error bits (R.RXD_ERR_FRAME_MASK: CE, SE, SEQ, CXE, RXE). Such a bad packet
+   * is counted (CRCERRS for CE, SYMERRS for SE, SEC for SEQ, CEXTERR for CXE, RXERRC for RXE)
+   * and dropped, unless RCTL.SBP is set: then it is stored like a good frame with `errors` in
+   * its last descriptor's errors field, and not counted as a good packet (GPRC, GORC). Throws a
+   * RangeError for bits outside R.RXD_ERR_FRAME_MASK.
    */
-  receive(frame: Uint8Array, length: number): boolean {
+  receive(frame: Uint8Array, length: number, errors = 0): boolean {
     if (!this.canReceive()) return false;
     const r = this.regs;
     const rctl = r[R.RCTL >> 2];
+    if (errors !== 0 && !this.badPacket(errors, rctl)) return true;
     let size = length;
     let data = frame;
     if (size < ETH_HEADER_LEN) {
@@ -1366,6 +1374,7 @@ export class E1000 implements PciDeviceModel, NetClient {
         copied += chunk;
         if (copied >= total) status = R.RXD_STAT_EOP | R.RXD_STAT_IXSM;
       }
+      const last = copied >= total;
       // Write the descriptor back without DD, then DD: data -> descriptor -> DD. Little-endian
       // fields: length, checksum 0, status, errors 0, special 0.
       desc[R.RXD_LENGTH] = chunk & 0xff;
@@ -1373,7 +1382,7 @@ export class E1000 implements PciDeviceModel, NetClient {
       desc[R.RXD_CSUM] = 0;
       desc[R.RXD_CSUM + 1] = 0;
       desc[R.RXD_STATUS] = status;
-      desc[R.RXD_ERRORS] = 0;
+      desc[R.RXD_ERRORS] = last ? errors : 0;
       desc[R.RXD_SPECIAL] = 0;
       desc[R.RXD_SPECIAL + 1] = 0;
       if (!port.dmaWrite(addr + R.RXD_LENGTH, desc, R.RXD_LENGTH, R.DESC_SIZE - R.RXD_LENGTH)) {
@@ -1396,9 +1405,11 @@ export class E1000 implements PciDeviceModel, NetClient {
     // Statistics (octets include the FCS).
     const wire = size + ETH_FCS_LEN;
     r[R.TPR >> 2]++;
-    r[R.GPRC >> 2]++;
     this.add64(R.TORL >> 2, wire);
-    this.add64(R.GORCL >> 2, wire);
+    if (errors === 0) {
+      r[R.GPRC >> 2]++;
+      this.add64(R.GORCL >> 2, wire);
+    }
     r[(R.PRC64 >> 2) + E1000.sizeBucket(wire)]++;
     if (data[0] & 1) {
       if ((data[0] & data[1] & data[2] & data[3] & data[4] & data[5]) === 0xff) r[R.BPRC >> 2]++;
@@ -1409,6 +1420,26 @@ export class E1000 implements PciDeviceModel, NetClient {
     if (freeAfter * R.DESC_SIZE <= r[R.RDLEN >> 2] >>> this.rdmtsShift) this.setInterruptCause(R.ICR_RXDMT0);
     this.rxInterruptDelay();
     return true;
+  }
+
+  /**
+   * A frame arrived with `errors` (see receive): count it in the error registers; true if it is
+   * to be stored anyway (RCTL.SBP). Throws a RangeError for bits that are not frame errors.
+   */
+  private badPacket(errors: number, rctl: number): boolean {
+    if (!Number.isInteger(errors) || (errors & ~R.RXD_ERR_FRAME_MASK) !== 0 || errors < 0) {
+      throw new RangeError(
+        `RX frame errors ${hex(errors)} are not a mask of frame-error bits ${hex(R.RXD_ERR_FRAME_MASK)}`,
+      );
+    }
+    const r = this.regs;
+    if (errors & R.RXD_ERR_CE) r[R.CRCERRS >> 2]++;
+    if (errors & R.RXD_ERR_SE) r[R.SYMERRS >> 2]++;
+    if (errors & R.RXD_ERR_SEQ) r[R.SEC >> 2]++;
+    if (errors & R.RXD_ERR_CXE) r[R.CEXTERR >> 2]++;
+    if (errors & R.RXD_ERR_RXE) r[R.RXERRC >> 2]++;
+    if (this.traceMask & TRACE_RX) this.trace(TRACE_RX, `RX bad packet, errors ${hex(errors)}`);
+    return (rctl & R.RCTL_SBP) !== 0;
   }
 
   /** The receive address filter (hardware.md 5.7 step 3). Returns true to accept. */

@@ -380,6 +380,17 @@ export const RXD_STAT_DD = 0x01;
 export const RXD_STAT_EOP = 0x02;
 export const RXD_STAT_IXSM = 0x04;
 export const RXD_STAT_VP = 0x08;
+/**
+ * RX descriptor error bits for frame errors the PHY/MAC detects on the wire (hardware.md 5.4):
+ * CRC (CE), symbol (SE), sequence (SEQ), carrier extension (CXE) and RX_ER (RXE). A frame with
+ * any of them is a "bad packet": counted, and stored only with RCTL.SBP (8254x SDM 13.4.22).
+ */
+export const RXD_ERR_CE = 0x01;
+export const RXD_ERR_SE = 0x02;
+export const RXD_ERR_SEQ = 0x04;
+export const RXD_ERR_CXE = 0x10;
+export const RXD_ERR_RXE = 0x80;
+export const RXD_ERR_FRAME_MASK = RXD_ERR_CE | RXD_ERR_SE | RXD_ERR_SEQ | RXD_ERR_CXE | RXD_ERR_RXE;
 
 // ---------------------------------------------------------------- PHY registers (hardware.md 5.9)
 export const PHY_BMCR = 0x00;

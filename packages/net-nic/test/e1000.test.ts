@@ -442,6 +442,37 @@ describe("receive", () => {
     expect(drv.rxDesc(0).length).toBe(1604);
   });
 
+  it("a frame with wire errors is counted and dropped, or stored with its errors under SBP", () => {
+    const { nic, drv } = rxNic();
+    const f = udp(100);
+    expect(nic.receive(f, f.length, R.RXD_ERR_CE)).toBe(true);
+    expect(nic.receive(f, f.length, R.RXD_ERR_SE | R.RXD_ERR_RXE)).toBe(true);
+    nic.receive(f, f.length, R.RXD_ERR_SEQ | R.RXD_ERR_CXE);
+    expect(drv.rd(R.RDH)).toBe(0); // SBP clear: not stored
+    expect([R.CRCERRS, R.SYMERRS, R.RXERRC, R.SEC, R.CEXTERR].map((reg) => drv.rd(reg))).toEqual([
+      1, 1, 1, 1, 1,
+    ]);
+    expect(drv.rd(R.TPR)).toBe(0);
+    // Store Bad Packets: stored, errors in the EOP descriptor only, not a good packet.
+    drv.wr(R.RCTL, R.RCTL_EN | R.RCTL_BAM | R.RCTL_SBP | R.RCTL_LPE);
+    nic.receive(f, f.length, R.RXD_ERR_CE);
+    expect(drv.rxDesc(0)).toMatchObject({ length: 104, errors: R.RXD_ERR_CE });
+    expect(drv.rxDesc(0).status).toBe(R.RXD_STAT_DD | R.RXD_STAT_EOP | R.RXD_STAT_IXSM);
+    const big = udp(3000); // spans two 2048-byte buffers
+    nic.receive(big, big.length, R.RXD_ERR_CE);
+    expect([drv.rxDesc(1).errors, drv.rxDesc(2).errors]).toEqual([0, R.RXD_ERR_CE]);
+    expect(drv.rxDesc(1).status & R.RXD_STAT_EOP).toBe(0);
+    expect(drv.rd(R.CRCERRS)).toBe(2);
+    expect([drv.rd(R.TPR), drv.rd(R.GPRC)]).toEqual([2, 0]);
+    // a good frame after them is a good frame
+    nic.receive(f, f.length);
+    expect(drv.rxDesc(3).errors).toBe(0);
+    expect(drv.rd(R.GPRC)).toBe(1);
+    expect(() => nic.receive(f, f.length, R.RXD_ERR_CE | 0x20)).toThrow(
+      "RX frame errors 0x21 are not a mask of frame-error bits 0x97",
+    );
+  });
+
   it("filters: exact RAL/RAH, broadcast with BAM, MTA hash, promiscuous", () => {
     const { nic, drv } = rxNic(R.RCTL_EN);
     const other = parseMac("02:99:99:99:99:99");
