@@ -19,15 +19,19 @@
  * - `mmu` (`kernel.mmu`): read and write skb data in simulated memory; `kernel.skb` has the
  *   records (`dataAddress`, `data`, `frame`).
  * - `byName("eth0")` / `devices()`: the registered interfaces; `devOpen` / `devClose` are
- *   ifup / ifdown.
+ *   ifup / ifdown; `setRxMode`, `setMacAddress` and `txTimeout` call the driver's
+ *   ndo_set_rx_mode, ndo_set_mac_address and ndo_tx_timeout.
  * - The run loop: `kernel.machine.run({ untilNs, until, maxEvents })`.
  */
 import {
   AddrMap,
   EINVAL,
+  ENOMEM,
   ETH_ALEN,
+  IFF_ALLMULTI,
   IFF_BROADCAST,
   IFF_MULTICAST,
+  IFF_PROMISC,
   IFF_UP,
   NETDEV_STATE_CARRIER_OK,
   NETDEV_STATE_PRESENT,
@@ -42,6 +46,7 @@ import type { DriverInstance } from "./driver.js";
 import { hexAddr, KernelBug } from "./errors.js";
 import type { Kernel } from "./kernel.js";
 import { ETH_DATA_LEN, TX_QUEUE_LEN } from "./limits.js";
+import { EOPNOTSUPP } from "./user/abi.js";
 
 /** dev_queue_xmit results (include/linux/netdevice.h). */
 export const NET_XMIT_SUCCESS = 0;
@@ -286,6 +291,84 @@ export class NetCore {
     d.owner.call(mmu.loadPtr(ops + NetDeviceOps.ndoStop), d.ptr);
     mmu.store32(d.ptr + NetDevice.flags, mmu.load32(d.ptr + NetDevice.flags) & ~IFF_UP);
     this.flushQdisc(d);
+  }
+
+  // ----------------------------------------------------------------- other net_device_ops
+
+  /**
+   * The rx-mode half of dev_set_promiscuity / dev_set_allmulti (__dev_set_rx_mode): set or
+   * clear IFF_PROMISC / IFF_ALLMULTI in dev->flags as `mode` says (a field left out keeps its
+   * flag), then, if the interface is up and the driver has one, call ndo_set_rx_mode through the
+   * ops table (natively or across the driver's domain boundary, as devOpen calls ndo_open).
+   * Returns true if ndo_set_rx_mode was called. Throws KernelBug for an unknown or unregistered
+   * device.
+   */
+  setRxMode(dev: number | string, mode: { promisc?: boolean; allmulti?: boolean }): boolean {
+    const d = this.registered(dev, "dev_set_rx_mode");
+    const mmu = this.kn.mmu;
+    let flags = mmu.load32(d.ptr + NetDevice.flags);
+    if (mode.promisc !== undefined) flags = mode.promisc ? flags | IFF_PROMISC : flags & ~IFF_PROMISC;
+    if (mode.allmulti !== undefined) flags = mode.allmulti ? flags | IFF_ALLMULTI : flags & ~IFF_ALLMULTI;
+    mmu.store32(d.ptr + NetDevice.flags, flags);
+    if (!d.up) return false;
+    const fn = this.ndo(d, NetDeviceOps.ndoSetRxMode);
+    if (fn === 0) return false;
+    d.owner.call(fn, d.ptr);
+    return true;
+  }
+
+  /**
+   * dev_set_mac_address: the 6 bytes of `mac` are put in a buffer in the owner's memory (where
+   * an isolated driver may read them) and ndo_set_mac_address(dev, buffer) is called through the
+   * ops table; the buffer is freed afterwards. Returns the driver's result (0, or e.g.
+   * -EADDRNOTAVAIL for an address it refuses), -EOPNOTSUPP when the driver has no
+   * ndo_set_mac_address, -ENOMEM when the buffer cannot be allocated. Throws KernelBug for an
+   * unknown or unregistered device, RangeError when `mac` is not 6 bytes.
+   */
+  setMacAddress(dev: number | string, mac: ArrayLike<number>): number {
+    const d = this.registered(dev, "dev_set_mac_address");
+    if (mac.length !== ETH_ALEN)
+      throw new RangeError(`dev_set_mac_address: address has ${mac.length} bytes, not ${ETH_ALEN}`);
+    const fn = this.ndo(d, NetDeviceOps.ndoSetMacAddress);
+    if (fn === 0) return -EOPNOTSUPP;
+    const owner = d.owner;
+    const buf = owner.heap.alloc(ETH_ALEN, owner.id, false, "kernel");
+    if (buf === 0) return -ENOMEM;
+    const mmu = this.kn.mmu;
+    for (let i = 0; i < ETH_ALEN; i++) mmu.store8(buf + i, mac[i] & 0xff);
+    try {
+      return owner.call(fn, d.ptr, buf);
+    } finally {
+      owner.heap.free(buf, owner.id, "dev_set_mac_address", "kernel");
+    }
+  }
+
+  /**
+   * What dev_watchdog does when a TX queue has been stopped too long: log "NETDEV WATCHDOG" and
+   * call ndo_tx_timeout through the ops table. Returns true if it was called, false when the
+   * interface is down or the driver has no ndo_tx_timeout. Throws KernelBug for an unknown or
+   * unregistered device.
+   */
+  txTimeout(dev: number | string): boolean {
+    const d = this.registered(dev, "dev_watchdog");
+    if (!d.up) return false;
+    const fn = this.ndo(d, NetDeviceOps.ndoTxTimeout);
+    if (fn === 0) return false;
+    this.kn.log.write("warn", d.name, "NETDEV WATCHDOG: transmit queue 0 timed out");
+    d.owner.call(fn, d.ptr);
+    return true;
+  }
+
+  private registered(dev: number | string, service: string): NetdevRecord {
+    const d = this.resolve(dev, service);
+    if (!d.registered) throw new KernelBug(service, d.ptr, `net_device ${hexAddr(d.ptr)} is not registered`);
+    return d;
+  }
+
+  /** The net_device_ops slot at `offset` of `d` (0 when the driver leaves it empty). */
+  private ndo(d: NetdevRecord, offset: number): number {
+    const mmu = this.kn.mmu;
+    return mmu.loadPtr(mmu.loadPtr(d.ptr + NetDevice.netdevOps) + offset);
   }
 
   private flushQdisc(d: NetdevRecord): void {
