@@ -1,12 +1,12 @@
 /**
  * Benchmarks of @side-kernel/driver-e1000 (tinybench): the pure helpers, in operations per
- * second of host time, and the simulated busy-wait a probe costs (EEPROM bit-banging and MDIC
- * polls, from one probe against the test fake kernel). End-to-end throughput comes from the
- * demo, which runs the driver in a whole host.
+ * second of host time. What a probe costs in simulated time is checked on the real host
+ * (side-host's test/e1000-driver.test.ts); end-to-end throughput comes from the demo, which
+ * runs the driver in a whole host.
  * `npm run bench -w @side-kernel/driver-e1000 -- --json` prints one JSON object and nothing else.
  */
+import { buildEepromImage, E1000_DEVICE_ID } from "@side-kernel/net-nic";
 import { Bench } from "tinybench";
-import { e1000Driver } from "../src/driver.js";
 import {
   decodeRxDescriptor,
   eepromChecksum,
@@ -16,8 +16,6 @@ import {
   txDescLower,
 } from "../src/helpers.js";
 import { E1000_TXD_CMD_EOP, E1000_TXD_CMD_IFCS, E1000_TXD_CMD_RS } from "../src/regs.js";
-import { eepromImage } from "../test/support/fake-e1000.js";
-import { FakeKernel } from "../test/support/fake-kernel.js";
 
 const OPS = 100_000;
 const json = process.argv.includes("--json");
@@ -25,7 +23,7 @@ const CMD = E1000_TXD_CMD_EOP | E1000_TXD_CMD_IFCS | E1000_TXD_CMD_RS;
 
 const ring = new DataView(new ArrayBuffer(256 * 16));
 const macs = Array.from({ length: 256 }, (_, i) => [0x01, 0x00, 0x5e, i, (i * 7) & 0xff, (i * 13) & 0xff]);
-const image = eepromImage([0x52, 0x54, 0x00, 0x12, 0x34, 0x56]);
+const image = buildEepromImage(Uint8Array.of(0x52, 0x54, 0x00, 0x12, 0x34, 0x56), E1000_DEVICE_ID);
 const rx = newRxDescriptor();
 let sink = 0;
 
@@ -59,13 +57,6 @@ function checksumLoop(): void {
   sink += s;
 }
 
-/** Simulated time one probe busy-waits (udelay) and sleeps (msleep), from the fake kernel. */
-function probeCost(): { busyWaitMs: number; sleepMs: number } {
-  const kern = new FakeKernel(e1000Driver);
-  if (kern.callEntry("e1000_probe", kern.pdev, 0) !== 0) throw new Error("probe failed in the bench");
-  return { busyWaitMs: kern.delayedUs / 1000, sleepMs: kern.sleptMs };
-}
-
 async function main(): Promise<void> {
   const bench = new Bench({ time: 1000, warmupTime: 200 });
   bench
@@ -80,15 +71,12 @@ async function main(): Promise<void> {
     if (t === undefined || !("latency" in t)) throw new Error(`benchmark ${name} did not run`);
     return Math.round((ops * 1000) / t.latency.mean);
   };
-  const probe = probeCost();
   const result = {
     encodeTxDescriptorPerSec: perSec("encodeTxDescriptor", OPS),
     txDescLowerPerSec: perSec("txDescLower", OPS),
     decodeRxDescriptorPerSec: perSec("decodeRxDescriptor", OPS),
     mtaHashPerSec: perSec("mtaHash", OPS),
     eepromChecksum64WordsPerSec: perSec("eepromChecksum", CHECKSUMS),
-    probeSimulatedBusyWaitMs: probe.busyWaitMs,
-    probeSimulatedSleepMs: probe.sleepMs,
     node: process.version,
   };
   if (sink === 0.5) console.error("unreachable");
