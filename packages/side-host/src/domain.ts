@@ -93,6 +93,9 @@ export class DriverDomain implements PageSource {
   /** Kernel pci_dev -> its shadow in the region, and back. */
   private readonly shadows = new Map<number, number>();
   private readonly shadowOwners = new Map<number, number>();
+  /** The last shadow pdevOfShadow found and its pci_dev (shadows are only added until destroy). */
+  private lastShadow = -1;
+  private lastShadowOwner = 0;
   private readonly pool: VirtualRegion;
   /** Page va -> frame pa of every page this domain mapped (text, stack, pool). */
   private readonly frameOf = new Map<number, number>();
@@ -368,7 +371,13 @@ export class DriverDomain implements PageSource {
 
   /** The kernel pci_dev behind shadow `shadow`, or 0 if it is not one. */
   pdevOfShadow(shadow: number): number {
-    return this.shadowOwners.get(shadow) ?? 0;
+    // every checked call naming the device asks twice (check, then translation): remember the last
+    if (shadow === this.lastShadow) return this.lastShadowOwner;
+    const pdev = this.shadowOwners.get(shadow);
+    if (pdev === undefined) return 0;
+    this.lastShadow = shadow;
+    this.lastShadowOwner = pdev;
+    return pdev;
   }
 
   /** The shadow of kernel pci_dev `pdev`, or 0. */
@@ -398,6 +407,7 @@ export class DriverDomain implements PageSource {
     for (const shadow of this.shadowOwners.keys()) this.heap.free(shadow, 0, "domain teardown", "kernel");
     this.shadows.clear();
     this.shadowOwners.clear();
+    this.lastShadow = -1;
     this.heap.trim();
     const blocks = this.heap.stats.blocks;
     if (blocks > 0 || this.vmAreas.size > 0 || this.iomaps.size > 0) {
