@@ -303,6 +303,7 @@ export class Mmu implements TlbListener, FastHitSource {
   masterAborts = 0;
 
   private readonly u8: Uint8Array;
+  private readonly u16: Uint16Array;
   private readonly u32: Uint32Array;
   private readonly view: DataView;
   private readonly ramSize: number;
@@ -361,6 +362,7 @@ export class Mmu implements TlbListener, FastHitSource {
     this.tlb.fastHitSource = this;
     this.mmio = options.mmio;
     this.u8 = memory.u8;
+    this.u16 = new Uint16Array(memory.buffer);
     this.u32 = memory.u32;
     this.view = new DataView(memory.buffer);
     this.ramSize = memory.size;
@@ -885,7 +887,7 @@ export class Mmu implements TlbListener, FastHitSource {
   private readPhys(pa: number, size: 1 | 2 | 4): number {
     if (pa + size <= this.ramSize) {
       if (size === 4) return (pa & 3) === 0 ? this.u32[pa >>> 2] : this.view.getUint32(pa, true);
-      if (size === 2) return this.view.getUint16(pa, true);
+      if (size === 2) return (pa & 1) === 0 ? this.u16[pa >>> 1] : this.view.getUint16(pa, true);
       return this.u8[pa];
     }
     if (pa >= this.ramSize) {
@@ -906,8 +908,10 @@ export class Mmu implements TlbListener, FastHitSource {
       if (size === 4) {
         if ((pa & 3) === 0) this.u32[pa >>> 2] = value;
         else this.view.setUint32(pa, value >>> 0, true);
-      } else if (size === 2) this.view.setUint16(pa, value, true);
-      else this.u8[pa] = value;
+      } else if (size === 2) {
+        if ((pa & 1) === 0) this.u16[pa >>> 1] = value;
+        else this.view.setUint16(pa, value, true);
+      } else this.u8[pa] = value;
       return;
     }
     if (pa >= this.ramSize) {
@@ -945,8 +949,8 @@ export class Mmu implements TlbListener, FastHitSource {
     const first = PAGE_SIZE - (va & Fast.PageMask);
     if (size <= first && pa + size <= this.ramSize) {
       // Within one RAM page (a first touch, an unaligned access, or a page the fast path
-      // does not hold): 4-aligned words through the word view, as the fast path reads them
-      // (little-endian host, as everywhere here); any other alignment through the DataView.
+      // does not hold): aligned halfwords and words through the typed views, as the fast path
+      // reads them (little-endian host, as everywhere here); the rest through the DataView.
       const view = this.view;
       const u32 = this.u32;
       const w = (pa & 3) === 0 ? pa >>> 2 : -1;
@@ -962,8 +966,10 @@ export class Mmu implements TlbListener, FastHitSource {
         } else if (size === 4) {
           if (w >= 0) u32[w] = lo;
           else view.setUint32(pa, lo, true);
-        } else if (size === 2) view.setUint16(pa, lo, true);
-        else this.u8[pa] = lo;
+        } else if (size === 2) {
+          if ((pa & 1) === 0) this.u16[pa >>> 1] = lo;
+          else view.setUint16(pa, lo, true);
+        } else this.u8[pa] = lo;
         return 0;
       }
       if (size === 8) {
@@ -976,7 +982,8 @@ export class Mmu implements TlbListener, FastHitSource {
       }
       this.partHi[0] = 0;
       if (size === 4) return w >= 0 ? u32[w] : view.getUint32(pa, true);
-      return size === 2 ? view.getUint16(pa, true) : this.u8[pa];
+      if (size === 2) return (pa & 1) === 0 ? this.u16[pa >>> 1] : view.getUint16(pa, true);
+      return this.u8[pa];
     }
     if (size <= first) {
       // MMIO, or the last bytes of RAM: readPhys / writePhys split it.
@@ -1041,8 +1048,12 @@ export class Mmu implements TlbListener, FastHitSource {
     const fast = this.fast;
     const off = va & Fast.PageMask;
     const i = (va >>> Fast.PairShift) & Fast.PairMask;
-    if (--this.budgetChunk >= 0 && fast[i] === va - off && off !== Fast.PageMask)
-      return this.view.getUint16(fast[i + 1] * 4 + off, true);
+    if (--this.budgetChunk >= 0 && fast[i] === va - off && off !== Fast.PageMask) {
+      // A 2-aligned halfword through the halfword view, like the word view little-endian;
+      // no DataView call on the hit path (JSC does not inline those: 6x slower under Bun).
+      const p = fast[i + 1] * 4 + off;
+      return (p & 1) === 0 ? this.u16[p >>> 1] : this.u8[p] | (this.u8[p + 1] << 8);
+    }
     return this.miss(va, 2, false, 0, 0) >>> 0;
   }
 
@@ -1105,9 +1116,14 @@ export class Mmu implements TlbListener, FastHitSource {
     const fast = this.fast;
     const off = va & Fast.PageMask;
     const i = ((va >>> Fast.PairShift) & Fast.PairMask) + Fast.WriteSlots;
-    if (--this.budgetChunk >= 0 && fast[i] === va - off && off !== Fast.PageMask)
-      this.view.setUint16(fast[i + 1] * 4 + off, value, true);
-    else this.miss(va, 2, true, value & 0xffff, 0);
+    if (--this.budgetChunk >= 0 && fast[i] === va - off && off !== Fast.PageMask) {
+      const p = fast[i + 1] * 4 + off;
+      if ((p & 1) === 0) this.u16[p >>> 1] = value;
+      else {
+        this.u8[p] = value;
+        this.u8[p + 1] = value >>> 8;
+      }
+    } else this.miss(va, 2, true, value & 0xffff, 0);
   }
 
   /** Stores the low 32 bits of `value` at `va`, little-endian. Throws like load8. */
