@@ -234,8 +234,16 @@ class FastPath {
   private readonly locals = new Int32Array(Fast.Length / 2);
   private localCount = 0;
 
-  /** Fills the slot pair at tag index `i` with `tag` (page base va) and `word` (page base pa / 4). */
-  fill(i: number, tag: number, word: number, global: boolean): void {
+  /**
+   * Fills the read slot pair at tag index `i` with `tag` (page base va) and `word` (page base
+   * pa / 4), and with `write` the write slot pair of the same page too.
+   */
+  fill(i: number, tag: number, word: number, global: boolean, write: boolean): void {
+    this.fillSlot(i, tag, word, global);
+    if (write) this.fillSlot(Fast.WriteSlots + i, tag, word, global);
+  }
+
+  private fillSlot(i: number, tag: number, word: number, global: boolean): void {
     const table = this.table;
     table[i] = tag;
     table[i + 1] = word;
@@ -257,6 +265,7 @@ class FastPath {
 
   /** Empties every filled slot, or with `keepGlobal` only those not filled from a global entry. */
   empty(keepGlobal: boolean): void {
+    if (this.localCount === 0 && (keepGlobal || this.globalCount === 0)) return;
     const table = this.table;
     const listed = this.listed;
     const locals = this.locals;
@@ -708,11 +717,8 @@ export class Mmu implements TlbListener, FastHitSource {
     const page = pa - off;
     if (page + PAGE_SIZE > this.ramSize) return;
     const i = (va >>> Fast.PairShift) & Fast.PairMask;
-    const context = this.context;
-    context.fill(i, va - off, page / 4, global);
-    if ((perms & TLB_DIRTY) !== 0 && this.rightsFault(perms, Access.Write, false) === 0) {
-      context.fill(Fast.WriteSlots + i, va - off, page / 4, global);
-    }
+    const write = (perms & TLB_DIRTY) !== 0 && this.rightsFault(perms, Access.Write, false) === 0;
+    this.context.fill(i, va - off, page / 4, global, write);
   }
 
   private notPresentCode(access: number, implicit: boolean): number {
