@@ -53,7 +53,7 @@ export interface SimClockOptions {
 const SNAPSHOT_FIELDS = 4;
 
 /** Categories `charge` finds by comparison before its Map (see SimClock.cachedNames). */
-const CATEGORY_CACHE = 8;
+const CATEGORY_CACHE = 16;
 
 /**
  * A category of one clock resolved once (`SimClock.category`), so that a hot path charges it
