@@ -744,37 +744,30 @@ export class Mmu implements TlbListener, FastHitSource {
     const vaLo = va >>> 0;
     const vaHi = (va - vaLo) * INV_TWO_32;
     // PML4E, PDPTE, PDE: present, accessed, not a large page, no reserved bit.
-    let ea = this.rootTable + ((vaHi >>> 7) & 511) * ENTRY_SIZE;
-    if (ea + ENTRY_SIZE > ramSize) return this.walkAny(va, access, implicit);
-    let lo = u32[ea >>> 2];
-    let hi = u32[(ea >>> 2) + 1];
-    if ((lo & (PTE_P | PTE_A | PTE_PS)) !== (PTE_P | PTE_A) || (hi & bad) !== 0)
-      return this.walkAny(va, access, implicit);
-    let all = lo;
-    let any = hi;
-    ea =
-      (hi & PTE_ADDR_HI_MASK) * TWO_32 +
-      ((lo & PTE_ADDR_LO_MASK) >>> 0) +
-      (((vaHi << 2) | (vaLo >>> 30)) & 511) * ENTRY_SIZE;
-    if (ea + ENTRY_SIZE > ramSize) return this.walkAny(va, access, implicit);
-    lo = u32[ea >>> 2];
-    hi = u32[(ea >>> 2) + 1];
-    if ((lo & (PTE_P | PTE_A | PTE_PS)) !== (PTE_P | PTE_A) || (hi & bad) !== 0)
-      return this.walkAny(va, access, implicit);
-    all &= lo;
-    any |= hi;
-    ea =
-      (hi & PTE_ADDR_HI_MASK) * TWO_32 + ((lo & PTE_ADDR_LO_MASK) >>> 0) + ((vaLo >>> 21) & 511) * ENTRY_SIZE;
-    if (ea + ENTRY_SIZE > ramSize) return this.walkAny(va, access, implicit);
-    lo = u32[ea >>> 2];
-    hi = u32[(ea >>> 2) + 1];
-    if ((lo & (PTE_P | PTE_A | PTE_PS)) !== (PTE_P | PTE_A) || (hi & bad) !== 0)
-      return this.walkAny(va, access, implicit);
-    all &= lo;
-    any |= hi;
+    let table = this.rootTable;
+    let all = -1;
+    let any = 0;
+    let lo = 0;
+    let hi = 0;
+    for (let level = 0; level < 3; level++) {
+      const index =
+        level === 0
+          ? (vaHi >>> 7) & 511
+          : level === 1
+            ? ((vaHi << 2) | (vaLo >>> 30)) & 511
+            : (vaLo >>> 21) & 511;
+      const ea = table + index * ENTRY_SIZE;
+      if (ea + ENTRY_SIZE > ramSize) return this.walkAny(va, access, implicit);
+      lo = u32[ea >>> 2];
+      hi = u32[(ea >>> 2) + 1];
+      if ((lo & (PTE_P | PTE_A | PTE_PS)) !== (PTE_P | PTE_A) || (hi & bad) !== 0)
+        return this.walkAny(va, access, implicit);
+      all &= lo;
+      any |= hi;
+      table = (hi & PTE_ADDR_HI_MASK) * TWO_32 + ((lo & PTE_ADDR_LO_MASK) >>> 0);
+    }
     // PTE: present, accessed, no reserved bit (bit 7 is PAT here).
-    ea =
-      (hi & PTE_ADDR_HI_MASK) * TWO_32 + ((lo & PTE_ADDR_LO_MASK) >>> 0) + ((vaLo >>> 12) & 511) * ENTRY_SIZE;
+    const ea = table + ((vaLo >>> 12) & 511) * ENTRY_SIZE;
     if (ea + ENTRY_SIZE > ramSize) return this.walkAny(va, access, implicit);
     const w = ea >>> 2;
     lo = u32[w];
