@@ -863,7 +863,8 @@ export class Cpu {
       return;
     }
     const hi = Math.floor(v / TWO_32);
-    mmu.store32(va, v % TWO_32);
+    // `>>> 0` is v mod 2^32 for an integer below 2^53, without a double `%` (an fmod call)
+    mmu.store32(va, v >>> 0);
     mmu.store32(va + 4, hi >= HIGH_DWORD_BIT47 ? (hi | CANONICAL_HIGH) >>> 0 : hi);
   }
 
@@ -942,7 +943,8 @@ export class Cpu {
     const cpl = this.cplValue;
     const ist = idt.istIndex[vector];
     let sp = ist !== 0 ? this.tss.ist[ist] : cpl !== 0 ? this.tss.rsp[0] : this.rsp;
-    sp -= sp % STACK_ALIGN;
+    // align down: the low bits of sp survive ToInt32, and `&` avoids a double `%` (fmod)
+    sp -= sp & (STACK_ALIGN - 1);
     const pushCode = !software && vectorHasErrorCode(vector);
     const mmu = this.mmu;
     const oldAc = mmu.ac;

@@ -203,7 +203,7 @@ export class DriverDomain implements PageSource {
 
   /** See PageSource.physical: the frame behind a mapped region address (-1 if unmapped). */
   physical(va: number): number {
-    const off = va % PAGE_SIZE;
+    const off = va & (PAGE_SIZE - 1); // the low 12 bits survive ToInt32: no double `%`
     const pa = this.frameOf.get(va - off);
     return pa === undefined ? -1 : pa + off;
   }

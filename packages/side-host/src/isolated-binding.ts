@@ -648,13 +648,14 @@ const FRAME_DWORDS = new Uint32Array(FRAME_BYTES / 4);
  */
 function writeFrame(mmu: Kernel["mmu"], at: number, rip: number, rsp: number, rflags: number): void {
   const d = FRAME_DWORDS;
-  d[0] = rip % TWO_32;
+  // A Uint32Array store keeps the value mod 2^32: the low dword, without a double `%`.
+  d[0] = rip;
   d[1] = slotHigh(rip);
   d[2] = USER_CS;
   d[3] = 0;
-  d[4] = rflags % TWO_32;
+  d[4] = rflags;
   d[5] = slotHigh(rflags);
-  d[6] = rsp % TWO_32;
+  d[6] = rsp;
   d[7] = slotHigh(rsp);
   d[8] = USER_DS;
   d[9] = 0;
