@@ -67,7 +67,11 @@ export class PhysicalMemory {
    * Returns nothing on success.
    */
   check(pa: number, length: number): void {
-    if (!(pa >= 0 && length >= 0 && pa + length <= this.size) || pa % 1 !== 0 || length % 1 !== 0) {
+    if (
+      !(pa >= 0 && length >= 0 && pa + length <= this.size) ||
+      Math.floor(pa) !== pa ||
+      Math.floor(length) !== length
+    ) {
       this.outOfRange(pa, length);
     }
   }
@@ -194,7 +198,13 @@ export class PhysicalMemory {
  * Shared by the memory and MMU byte copies.
  */
 export function checkHostRange(a: Uint8Array, offset: number, length: number): void {
-  if (!(offset >= 0 && length >= 0 && offset + length <= a.length) || offset % 1 !== 0 || length % 1 !== 0) {
+  // Math.floor rather than `% 1`, a floating-point modulo (a C call): the range test above
+  // has already excluded NaN and the infinities.
+  if (
+    !(offset >= 0 && length >= 0 && offset + length <= a.length) ||
+    Math.floor(offset) !== offset ||
+    Math.floor(length) !== length
+  ) {
     throw new RangeError(
       `host buffer range offset ${String(offset)} length ${String(length)} is outside a buffer of ${a.length} bytes`,
     );

@@ -456,7 +456,7 @@ export class Kernel implements RunHooks, CallHost {
     let ok = pa >= 0;
     if (ok && !(ptr >= PAGE_OFFSET && ptr + size <= PAGE_OFFSET + this.machine.memory.size)) {
       // outside the direct map: every page must follow the previous one physically
-      for (let off = PAGE_SIZE - (ptr % PAGE_SIZE); ok && off < size; off += PAGE_SIZE) {
+      for (let off = PAGE_SIZE - (ptr & (PAGE_SIZE - 1)); ok && off < size; off += PAGE_SIZE) {
         ok = this.physicalOf(ptr + off) === pa + off;
       }
     }
