@@ -787,15 +787,8 @@ export class Mmu implements TlbListener, FastHitSource {
       u32[w] = (lo | PTE_D) >>> 0;
       perms |= TLB_DIRTY;
     }
-    const pageVa = va - (vaLo & PAGE_MASK);
     const pagePa = (hi & PTE_ADDR_HI_MASK) * TWO_32 + ((lo & PTE_ADDR_LO_MASK) >>> 0);
-    const global = (lo & PTE_G) !== 0 && (this._cr4 & CR4_PGE) !== 0;
-    const memType =
-      ((lo & PTE_PAT) !== 0 ? 4 : 0) | ((lo & PTE_PCD) !== 0 ? 2 : 0) | ((lo & PTE_PWT) !== 0 ? 1 : 0);
-    this.tlb.insertFromWalk(this.pcid, pageVa, PAGE_SIZE, pagePa, perms, global, memType);
-    const pa = pagePa + (vaLo & PAGE_MASK);
-    if (!implicit && access !== Access.Fetch) this.fillFast(va, pa, perms, global);
-    return pa;
+    return this.cacheLeaf(va, vaLo & PAGE_MASK, lo, PAGE_SIZE, pagePa, perms, access, implicit);
   }
 
   /** The page walk in every case (see `walk`). */
@@ -868,17 +861,34 @@ export class Mmu implements TlbListener, FastHitSource {
       const size: PageSize = level === 3 ? PAGE_SIZE : level === 2 ? LARGE_PAGE_SIZE : HUGE_PAGE_SIZE;
       // Sizes are powers of two below 2^32: a page's offset bits all lie in the low halves.
       const offsetMask = size - 1;
-      const pageVa = va - (vaLo & offsetMask);
       const pagePa = addrHi + (addrLo - (addrLo & offsetMask));
-      const global = (lo & PTE_G) !== 0 && (this._cr4 & CR4_PGE) !== 0;
-      const pat = (lo & (size === PAGE_SIZE ? PTE_PAT : PTE_PAT_LARGE)) !== 0 ? 4 : 0;
-      const memType = pat | ((lo & PTE_PCD) !== 0 ? 2 : 0) | ((lo & PTE_PWT) !== 0 ? 1 : 0);
-      tlb.insertFromWalk(this.pcid, pageVa, size, pagePa, perms, global, memType);
-      const pa = pagePa + (vaLo & offsetMask);
-      if (!implicit && access !== Access.Fetch) this.fillFast(va, pa, perms, global);
-      return pa;
+      return this.cacheLeaf(va, vaLo & offsetMask, lo, size, pagePa, perms, access, implicit);
     }
     throw new Error("unreachable: the walk ends at level 4");
+  }
+
+  /**
+   * The end of every walk: caches the translation of `va` (offset `offset` in a page of `size`
+   * at `pagePa`, leaf entry low half `lo`, rights `perms`) in the TLB and, for an explicit read
+   * or write, the fast path; returns the physical address.
+   */
+  private cacheLeaf(
+    va: number,
+    offset: number,
+    lo: number,
+    size: PageSize,
+    pagePa: number,
+    perms: number,
+    access: number,
+    implicit: boolean,
+  ): number {
+    const global = (lo & PTE_G) !== 0 && (this._cr4 & CR4_PGE) !== 0;
+    const pat = (lo & (size === PAGE_SIZE ? PTE_PAT : PTE_PAT_LARGE)) !== 0 ? 4 : 0;
+    const memType = pat | ((lo & PTE_PCD) !== 0 ? 2 : 0) | ((lo & PTE_PWT) !== 0 ? 1 : 0);
+    this.tlb.insertFromWalk(this.pcid, va - offset, size, pagePa, perms, global, memType);
+    const pa = pagePa + offset;
+    if (!implicit && access !== Access.Fetch) this.fillFast(va, pa, perms, global);
+    return pa;
   }
 
   // ---- physical helpers -------------------------------------------------------------------
