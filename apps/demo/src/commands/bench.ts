@@ -77,6 +77,12 @@ export const BENCH_USAGE = `usage: bun src/main.ts bench [--mode native|isolated
   --link-gbps  link speed in Gbit/s (default 1)
   --json       print one JSON object instead of a table`;
 
+/** `value` as a decimal integer in [min, max], or undefined if it is not one. */
+function integerIn(value: string, min: number, max: number): number | undefined {
+  const n = Number(value);
+  return /^\d+$/.test(value) && n >= min && n <= max ? n : undefined;
+}
+
 /** Parse `bench`'s arguments. Returns the arguments, or an error message naming the bad one. */
 export function parseBenchArgs(args: readonly string[]): BenchArgs | string {
   const out: BenchArgs = {
@@ -112,30 +118,26 @@ export function parseBenchArgs(args: readonly string[]): BenchArgs | string {
           out.sizes = [...ALL_SIZES];
           break;
         }
-        const n = Number(value);
-        if (!/^\d+$/.test(value) || n < MIN_SIZE || n > MAX_SIZE)
-          return `--size "${value}" is not ${MIN_SIZE}..${MAX_SIZE} or all`;
+        const n = integerIn(value, MIN_SIZE, MAX_SIZE);
+        if (n === undefined) return `--size "${value}" is not ${MIN_SIZE}..${MAX_SIZE} or all`;
         out.sizes = [n];
         break;
       }
       case "--packets": {
-        const n = Number(value);
-        if (!/^\d+$/.test(value) || n < 1 || n > MAX_PACKETS)
-          return `--packets "${value}" is not an integer 1..${MAX_PACKETS}`;
+        const n = integerIn(value, 1, MAX_PACKETS);
+        if (n === undefined) return `--packets "${value}" is not an integer 1..${MAX_PACKETS}`;
         out.packets = n;
         break;
       }
       case "--repeat": {
-        const n = Number(value);
-        if (!/^\d+$/.test(value) || n < 1 || n > MAX_REPEAT)
-          return `--repeat "${value}" is not an integer 1..${MAX_REPEAT}`;
+        const n = integerIn(value, 1, MAX_REPEAT);
+        if (n === undefined) return `--repeat "${value}" is not an integer 1..${MAX_REPEAT}`;
         out.repeat = n;
         break;
       }
       case "--warmup": {
-        const n = Number(value);
-        if (!/^\d+$/.test(value) || n > MAX_PACKETS)
-          return `--warmup "${value}" is not an integer 0..${MAX_PACKETS}`;
+        const n = integerIn(value, 0, MAX_PACKETS);
+        if (n === undefined) return `--warmup "${value}" is not an integer 0..${MAX_PACKETS}`;
         out.warmup = n;
         break;
       }
