@@ -282,14 +282,10 @@ export class PciBus implements FunctionHost {
   mmioRead(pa: number, size: AccessSize): number {
     if (size !== 4 && size !== 2 && size !== 1) checkSize(size, "mmioRead");
     if (pa >= this.ecamBase && pa < this.ecamEnd) return this.ecamAccess(pa, size, 0, false);
-    let w = this.lastMmio;
-    if (w === null || pa < w.base || pa + size > w.end) {
-      w = findWindow(this.mmioWindows, pa, size);
-      if (w === null) {
-        this.unclaimedReads++;
-        return ONES[size];
-      }
-      this.lastMmio = w;
+    const w = this.mmioWindowAt(pa, size);
+    if (w === null) {
+      this.unclaimedReads++;
+      return ONES[size];
     }
     const off = pa - w.base;
     if (w.kind === WINDOW_BAR) return maskTo(w.fn.model.barRead(w.bar, off, size), size);
@@ -304,14 +300,10 @@ export class PciBus implements FunctionHost {
       this.ecamAccess(pa, size, value, true);
       return;
     }
-    let w = this.lastMmio;
-    if (w === null || pa < w.base || pa + size > w.end) {
-      w = findWindow(this.mmioWindows, pa, size);
-      if (w === null) {
-        this.unclaimedWrites++;
-        return;
-      }
-      this.lastMmio = w;
+    const w = this.mmioWindowAt(pa, size);
+    if (w === null) {
+      this.unclaimedWrites++;
+      return;
     }
     const off = pa - w.base;
     if (w.kind === WINDOW_BAR) w.fn.model.barWrite(w.bar, off, size, maskTo(value, size));
@@ -336,14 +328,10 @@ export class PciBus implements FunctionHost {
       if (f === undefined || reg + size > PCI_CFG_SPACE_SIZE) return ONES[size];
       return f.configRead(reg, size);
     }
-    let w = this.lastIo;
-    if (w === null || port < w.base || port + size > w.end) {
-      w = findWindow(this.ioWindows, port, size);
-      if (w === null) {
-        this.unclaimedReads++;
-        return ONES[size];
-      }
-      this.lastIo = w;
+    const w = this.ioWindowAt(port, size);
+    if (w === null) {
+      this.unclaimedReads++;
+      return ONES[size];
     }
     return maskTo(w.fn.model.barRead(w.bar, port - w.base, size), size);
   }
@@ -365,19 +353,33 @@ export class PciBus implements FunctionHost {
       if (f !== undefined && reg + size <= PCI_CFG_SPACE_SIZE) f.configWrite(reg, size, value);
       return;
     }
-    let w = this.lastIo;
-    if (w === null || port < w.base || port + size > w.end) {
-      w = findWindow(this.ioWindows, port, size);
-      if (w === null) {
-        this.unclaimedWrites++;
-        return;
-      }
-      this.lastIo = w;
+    const w = this.ioWindowAt(port, size);
+    if (w === null) {
+      this.unclaimedWrites++;
+      return;
     }
     w.fn.model.barWrite(w.bar, port - w.base, size, maskTo(value, size));
   }
 
   // ---- FunctionHost (called by functions) ----
+
+  /** The memory window claiming [pa, pa + size), the last one found first; null if none. */
+  private mmioWindowAt(pa: number, size: number): DecodeWindow | null {
+    const last = this.lastMmio;
+    if (last !== null && pa >= last.base && pa + size <= last.end) return last;
+    const w = findWindow(this.mmioWindows, pa, size);
+    if (w !== null) this.lastMmio = w;
+    return w;
+  }
+
+  /** The I/O window claiming [port, port + size), the last one found first; null if none. */
+  private ioWindowAt(port: number, size: number): DecodeWindow | null {
+    const last = this.lastIo;
+    if (last !== null && port >= last.base && port + size <= last.end) return last;
+    const w = findWindow(this.ioWindows, port, size);
+    if (w !== null) this.lastIo = w;
+    return w;
+  }
 
   /** @internal Rebuilds the decode windows after a Command, BAR, ROM or power-state change. */
   decodeChanged(): void {
