@@ -690,6 +690,16 @@ export class Mmu implements TlbListener, FastHitSource {
     return 0;
   }
 
+  /** `rightsFault(perms, Access.Write, false) === 0`, without building the fault code. */
+  private explicitWriteAllowed(perms: number): boolean {
+    const writable = (perms & TLB_WRITABLE) !== 0;
+    if ((perms & TLB_USER) !== 0) {
+      if (this._cpl === 3) return writable;
+      if ((this._cr4 & CR4_SMAP) !== 0 && !this._ac) return false;
+    } else if (this._cpl === 3) return false;
+    return writable || (this._cr0 & CR0_WP) === 0;
+  }
+
   private translateCore(va: number, access: number, implicit: boolean): number {
     if (!(va >= 0 && va < LINEAR_ADDRESS_LIMIT) || Math.floor(va) !== va) {
       throw new GeneralProtection(`non-canonical address ${formatLinear(va)}`);
@@ -717,7 +727,7 @@ export class Mmu implements TlbListener, FastHitSource {
     const page = pa - off;
     if (page + PAGE_SIZE > this.ramSize) return;
     const i = (va >>> Fast.PairShift) & Fast.PairMask;
-    const write = (perms & TLB_DIRTY) !== 0 && this.rightsFault(perms, Access.Write, false) === 0;
+    const write = (perms & TLB_DIRTY) !== 0 && this.explicitWriteAllowed(perms);
     this.context.fill(i, va - off, page / 4, global, write);
   }
 
@@ -1181,6 +1191,44 @@ export class Mmu implements TlbListener, FastHitSource {
   }
 
   // ---- bulk ---------------------------------------------------------------------------------
+
+  /**
+   * `count` store32s of `words[0..count)` at `va`, `va + 4`, ... in one call, when they are
+   * sure to succeed as hits: `va` 4-aligned, all in one page that the fast path holds for
+   * writing, and budget for all of them. Then stores them, counts `count` accesses, and
+   * returns true: the same effect as the `count` store32 calls. Otherwise stores nothing and
+   * returns false (the caller makes the accesses one by one, in its own order). Never throws.
+   */
+  storeWordsIfCached(va: number, words: ArrayLike<number>, count: number): boolean {
+    const off = va & Fast.PageMask;
+    const i = ((va >>> Fast.PairShift) & Fast.PairMask) + Fast.WriteSlots;
+    if ((off & 3) !== 0 || off + 4 * count > PAGE_SIZE || this.budgetChunk < count) return false;
+    const fast = this.fast;
+    if (fast[i] !== va - off) return false;
+    this.budgetChunk -= count;
+    const u32 = this.u32;
+    const w = fast[i + 1] + (off >>> 2);
+    for (let k = 0; k < count; k++) u32[w + k] = words[k];
+    return true;
+  }
+
+  /**
+   * The loads of `storeWordsIfCached`: `count` load32s at `va`, `va + 4`, ... into
+   * `dst[0..count)` when all are sure to hit (same conditions, read permission); returns true.
+   * Otherwise loads nothing and returns false. Never throws.
+   */
+  loadWordsIfCached(va: number, dst: Uint32Array, count: number): boolean {
+    const off = va & Fast.PageMask;
+    const i = (va >>> Fast.PairShift) & Fast.PairMask;
+    if ((off & 3) !== 0 || off + 4 * count > PAGE_SIZE || this.budgetChunk < count) return false;
+    const fast = this.fast;
+    if (fast[i] !== va - off) return false;
+    this.budgetChunk -= count;
+    const u32 = this.u32;
+    const w = fast[i + 1] + (off >>> 2);
+    for (let k = 0; k < count; k++) dst[k] = u32[w + k];
+    return true;
+  }
 
   /**
    * Copies `length` bytes at linear `va` into `dst[dstOffset..]`, page by page (one access

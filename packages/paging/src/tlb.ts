@@ -122,6 +122,20 @@ class FlushEpochs {
   advance(): number {
     return ++this.scalar[EPOCH_NOW];
   }
+
+  /**
+   * The epoch from which a non-global entry of `pcid` is present: every flush that applies to
+   * it is older. (A global entry is present from max(all, pcidAll[its PCID]).)
+   */
+  liveFrom(pcid: number): number {
+    const scalar = this.scalar;
+    return Math.max(
+      scalar[EPOCH_ALL],
+      scalar[EPOCH_NON_GLOBAL],
+      this.pcidAll[pcid],
+      this.pcidNonGlobal[pcid],
+    );
+  }
 }
 
 /** `TlbArray.tag` of a slot that holds no entry (never filled, or invalidated). */
@@ -248,14 +262,13 @@ class TlbArray {
     );
   }
 
-  /** Slot of the entry translating `va` for `pcid` (or global), or -1. */
-  find(va: number, pcid: number): number {
-    const ep = this.epochs;
-    const all = ep.scalar[EPOCH_ALL];
-    const pcidAll = ep.pcidAll;
-    // A non-global entry of `pcid` is present from this epoch on; a global one from
-    // max(all, pcidAll[its PCID]).
-    const own = Math.max(all, ep.scalar[EPOCH_NON_GLOBAL], pcidAll[pcid], ep.pcidNonGlobal[pcid]);
+  /**
+   * Slot of the entry translating `va` for `pcid` (or global), or -1. `all` is the epoch of the
+   * last flush of everything, `own` the epoch from which a non-global entry of `pcid` is present
+   * (`FlushEpochs.liveFrom`), both passed in so that the two levels of one lookup share them.
+   */
+  find(va: number, pcid: number, all: number, own: number): number {
+    const pcidAll = this.epochs.pcidAll;
     const tags = this.tag;
     const data = this.data;
     const ways = this.ways;
@@ -286,6 +299,20 @@ class TlbArray {
    * entry for it, a free way (never filled, invalidated or flushed), or the LRU way.
    */
   victim(set: number, tag: number, pcid: number): number {
+    // The common case after a flush, in a few loads: no entry of the set can be present (every
+    // one was filled before a flush that applies to it), so the first way is free.
+    const ep = this.epochs;
+    if (this.setGlobalEpoch[set] < ep.scalar[EPOCH_ALL]) {
+      const setPcid = this.setPcid[set];
+      const liveFrom =
+        setPcid >= 0 ? ep.liveFrom(setPcid) : Math.max(ep.scalar[EPOCH_ALL], ep.scalar[EPOCH_NON_GLOBAL]);
+      if (this.setEpoch[set] < liveFrom) return set * this.ways;
+    }
+    return this.victimScan(set, tag, pcid);
+  }
+
+  /** `victim` when some entry of the set may still be present: reads the ways. */
+  private victimScan(set: number, tag: number, pcid: number): number {
     const first = set * this.ways;
     const ep = this.epochs;
     const all = ep.scalar[EPOCH_ALL];
@@ -521,11 +548,14 @@ export class Tlb {
    * (`va` must be a valid linear address; the MMU checks it).
    */
   find(va: number, pcid: number): boolean {
+    const epochs = this.epochs;
+    const all = epochs.scalar[EPOCH_ALL];
+    const own = epochs.liveFrom(pcid);
     let a = this.l1;
-    let k = a.find(va, pcid);
+    let k = a.find(va, pcid, all, own);
     if (k < 0 && this.l2 !== null) {
       a = this.l2;
-      k = a.find(va, pcid);
+      k = a.find(va, pcid, all, own);
       if (k >= 0) {
         const j = this.copy(a, k, this.l1);
         a.data[k * STRIDE + STAMP] = ++this.clock;
@@ -583,8 +613,7 @@ export class Tlb {
       );
     }
     checkPcid(pcid, "Tlb.insert");
-    this.fill(this.l1, pcid, va, size, pa, perms, global, memoryType);
-    if (this.l2 !== null) this.fill(this.l2, pcid, va, size, pa, perms, global, memoryType);
+    this.fill(pcid, va, size, pa, perms, global, memoryType);
   }
 
   /**
@@ -601,12 +630,14 @@ export class Tlb {
     global: boolean,
     memoryType: number,
   ): void {
-    this.fill(this.l1, pcid, va, size, pa, perms, global, memoryType);
-    if (this.l2 !== null) this.fill(this.l2, pcid, va, size, pa, perms, global, memoryType);
+    this.fill(pcid, va, size, pa, perms, global, memoryType);
   }
 
+  /**
+   * Caches an entry in the L1 and the STLB, each in the slot its `victim` picks. The page's
+   * set, tag and attributes are computed once for both levels.
+   */
   private fill(
-    a: TlbArray,
     pcid: number,
     va: number,
     size: number,
@@ -616,28 +647,28 @@ export class Tlb {
     memoryType: number,
   ): void {
     const s = sizeIndex(size);
-    const set = a.setOf(va * INV_SIZES[s]);
+    const vpn = va * INV_SIZES[s];
     const tag = va + s;
-    const k = a.victim(set, tag, pcid);
-    a.put(
-      k,
-      set,
-      tag,
-      pcid,
-      pa,
-      attributes(perms, global, memoryType),
-      this.epochs.scalar[EPOCH_NOW],
-      ++this.clock,
-    );
+    const attrs = attributes(perms, global, memoryType);
+    const epoch = this.epochs.scalar[EPOCH_NOW];
+    const l1 = this.l1;
+    let set = l1.setOf(vpn);
+    l1.put(l1.victim(set, tag, pcid), set, tag, pcid, pa, attrs, epoch, ++this.clock);
+    const l2 = this.l2;
+    if (l2 === null) return;
+    set = l2.setOf(vpn);
+    l2.put(l2.victim(set, tag, pcid), set, tag, pcid, pa, attrs, epoch, ++this.clock);
   }
 
   /** The entry that would translate `va` for `pcid`, without counting or touching LRU; undefined if none. */
   peek(va: number, pcid: number): TlbEntry | undefined {
     if (!isLinearAddress(va)) return undefined;
-    let k = this.l1.find(va, pcid);
+    const all = this.epochs.scalar[EPOCH_ALL];
+    const own = this.epochs.liveFrom(pcid);
+    let k = this.l1.find(va, pcid, all, own);
     if (k >= 0) return this.l1.entry(k);
     if (this.l2 === null) return undefined;
-    k = this.l2.find(va, pcid);
+    k = this.l2.find(va, pcid, all, own);
     return k >= 0 ? this.l2.entry(k) : undefined;
   }
 

@@ -109,6 +109,12 @@ export interface CpuMmu extends AccessCounters {
   invpcid(type: number, pcid: number, va: number): void;
   load32(va: number): number;
   store32(va: number, value: number): void;
+  /**
+   * Optional: `count` store32s of `words` at `va`, `va + 4`, ... at once when all are sure to
+   * hit, returning true, else nothing stored and false (paging's Mmu.storeWordsIfCached).
+   * Without it, frames are pushed one store32 at a time.
+   */
+  storeWordsIfCached?(va: number, words: Uint32Array, count: number): boolean;
 }
 
 /** Port I/O after the privilege checks (the PCI host bridge, legacy devices). */
@@ -185,6 +191,24 @@ function isLinear(v: number): boolean {
   return Number.isInteger(v) && v >= 0 && v < LINEAR_ADDRESS_LIMIT;
 }
 
+/**
+ * Puts one 8-byte stack slot, `v` (a non-negative integer below 2^53) sign-extended from bit
+ * 47, into words[n] (low dword) and words[n + 1]; returns n + 2.
+ */
+function putSlot(words: Uint32Array, n: number, v: number): number {
+  if (v >= 0 && v < TWO_32) {
+    // selectors, RFLAGS, error codes: the high dword is 0 (no float division)
+    words[n] = v;
+    words[n + 1] = 0;
+    return n + 2;
+  }
+  const hi = Math.floor(v / TWO_32);
+  // `>>> 0` is v mod 2^32 for an integer below 2^53, without a double `%` (an fmod call)
+  words[n] = v >>> 0;
+  words[n + 1] = hi >= HIGH_DWORD_BIT47 ? (hi | CANONICAL_HIGH) >>> 0 : hi;
+  return n + 2;
+}
+
 /** A simulated x86-64 CPU's privilege state. */
 export class Cpu {
   /** The MMU (kept in sync: `mmu.cpl` = `cpl`, `mmu.ac` = RFLAGS.AC). */
@@ -250,6 +274,8 @@ export class Cpu {
   private readonly frameRsp = new Float64Array(FRAME_HISTORY);
   private readonly frameKind = new Uint8Array(FRAME_HISTORY);
   private frameDepth = 0;
+  /** The words of the frame being pushed (deliverOnce): six 8-byte slots. */
+  private readonly frameWords = new Uint32Array(12);
 
   /**
    * Creates a CPU at CPL 0 with RFLAGS = 0x2 (interrupts off, IOPL 0), and writes CPL 0 and
@@ -853,21 +879,6 @@ export class Cpu {
     this.clock.chargeTo(this.crossingCategory, fast ? this.costs.cr3Write : this.costs.cr3WriteFlush);
   }
 
-  /** Writes one 8-byte slot: `v` (a non-negative number) sign-extended from bit 47. */
-  private storeSlot(va: number, v: number): void {
-    const mmu = this.mmu;
-    if (v >= 0 && v < TWO_32) {
-      // selectors, RFLAGS, error codes: the high dword is 0 (no float division)
-      mmu.store32(va, v);
-      mmu.store32(va + 4, 0);
-      return;
-    }
-    const hi = Math.floor(v / TWO_32);
-    // `>>> 0` is v mod 2^32 for an integer below 2^53, without a double `%` (an fmod call)
-    mmu.store32(va, v >>> 0);
-    mmu.store32(va + 4, hi >= HIGH_DWORD_BIT47 ? (hi | CANONICAL_HIGH) >>> 0 : hi);
-  }
-
   private deliverAs(
     vector: number,
     errorCode: number,
@@ -952,25 +963,30 @@ export class Cpu {
     // override does not apply to (implicit accesses, SDM 4.6).
     mmu.cpl = 0;
     if (oldAc) mmu.ac = false;
-    try {
-      sp -= FRAME_SLOT;
-      this.storeSlot(sp, this.ss);
-      sp -= FRAME_SLOT;
-      this.storeSlot(sp, this.rsp);
-      sp -= FRAME_SLOT;
-      this.storeSlot(sp, this.flags);
-      sp -= FRAME_SLOT;
-      this.storeSlot(sp, this.cs);
-      sp -= FRAME_SLOT;
-      this.storeSlot(sp, this.rip);
-      if (pushCode) {
-        sp -= FRAME_SLOT;
-        this.storeSlot(sp, errorCode);
+    const top = sp;
+    sp -= (pushCode ? 6 : 5) * FRAME_SLOT;
+    // The frame's words from its lowest address up: [error code,] RIP, CS, RFLAGS, RSP, SS.
+    const words = this.frameWords;
+    let n = 0;
+    if (pushCode) n = putSlot(words, n, errorCode);
+    n = putSlot(words, n, this.rip);
+    n = putSlot(words, n, this.cs);
+    n = putSlot(words, n, this.flags);
+    n = putSlot(words, n, this.rsp);
+    n = putSlot(words, n, this.ss);
+    // All at once when they are sure to hit; else slot by slot from the top, as the CPU pushes
+    // them, so that a fault part-way leaves what the pushes before it wrote.
+    if (mmu.storeWordsIfCached === undefined || !mmu.storeWordsIfCached(sp, words, n)) {
+      try {
+        for (let k = n - 2, va = top - FRAME_SLOT; k >= 0; k -= 2, va -= FRAME_SLOT) {
+          mmu.store32(va, words[k]);
+          mmu.store32(va + 4, words[k + 1]);
+        }
+      } catch (e) {
+        mmu.cpl = cpl;
+        mmu.ac = oldAc;
+        throw e;
       }
-    } catch (e) {
-      mmu.cpl = cpl;
-      mmu.ac = oldAc;
-      throw e;
     }
     this.pushFrameKind(pushCode ? sp + FRAME_SLOT : sp, kind);
     this.ss = cpl !== 0 ? NULL_SELECTOR : this.ss;

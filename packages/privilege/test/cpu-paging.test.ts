@@ -12,7 +12,7 @@ import {
   X86_TRAP_PF,
 } from "@side-kernel/paging";
 import { describe, expect, it } from "vitest";
-import { Cpu, Idt, SimClock, USER_CS } from "../src/index.js";
+import { Cpu, Idt, SimClock, USER_CS, USER_DS } from "../src/index.js";
 
 const KERNEL = 0x8000_0000_0000;
 const RSP0_TOP = KERNEL + 0x10_2000;
@@ -70,6 +70,28 @@ describe("Cpu over the paging Mmu", () => {
     expect(cpu.cr2).toBe(RSP0_TOP - 8);
     expect(cpu.lastDoubleFault?.second).toBeInstanceOf(PageFault);
     expect(mmu.load64(cpu.rsp)).toBe(0);
+  });
+
+  it("pushes a frame that straddles a page from the top: a fault below the boundary leaves the slots above it written", () => {
+    const { cpu, mmu, memory, space } = machine();
+    // RSP0 16 bytes into its page: SS and RSP fit above the boundary, the rest falls in the
+    // unmapped page below, so the RFLAGS push faults (-> #DF on IST1).
+    cpu.tss.rsp0 = RSP0_TOP - PAGE + 16;
+    cpu.deliver(X86_TRAP_PF, { errorCode: 4, cr2: 0x1000 });
+    expect(cpu.rip).toBe(DF_HANDLER);
+    expect(cpu.cr2).toBe(RSP0_TOP - PAGE - 8);
+    const pa = space.query(RSP0_TOP - PAGE)!.pa;
+    const view = new DataView(memory.u8.buffer);
+    expect(view.getUint32(pa + 8, true)).toBe(USER_DS); // SS
+    expect(view.getUint32(pa, true)).toBe(0x7fff_f000); // RSP
+    // The same delivery with the frame inside the page is written whole, in one go.
+    cpu.cpl = 3;
+    cpu.tss.rsp0 = RSP0_TOP;
+    mmu.resetCounters();
+    cpu.deliver(X86_TRAP_PF, { errorCode: 4, cr2: 0x1000 });
+    expect(cpu.rip).toBe(PF_HANDLER);
+    expect(mmu.accesses).toBe(12);
+    expect(mmu.loadPtr(cpu.rsp + 8)).toBe(DF_HANDLER); // the RIP it was at
   });
 
   it("frame pushes are supervisor accesses that RFLAGS.AC does not open under SMAP", () => {

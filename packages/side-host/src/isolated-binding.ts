@@ -659,7 +659,8 @@ function writeFrame(mmu: Kernel["mmu"], at: number, rip: number, rsp: number, rf
   d[7] = slotHigh(rsp);
   d[8] = USER_DS;
   d[9] = 0;
-  for (let j = 0; j < d.length; j++) mmu.store32(at + 4 * j, d[j]);
+  if (!mmu.storeWordsIfCached(at, d, d.length))
+    for (let j = 0; j < d.length; j++) mmu.store32(at + 4 * j, d[j]);
 }
 
 /** The high dword of slot value `v` (a non-negative number), sign-extended from bit 47. */
