@@ -133,7 +133,6 @@ export interface TranslateOptions {
   implicitSupervisor?: boolean;
 }
 
-const PAGE_MASK = PAGE_SIZE - 1;
 /**
  * The fast path's numbers, as a file-local const enum: esbuild (tsup, tsx, vitest) replaces
  * every use with its literal. V8 (Node 20) does not constant-fold module-level `const`
@@ -178,32 +177,64 @@ if (
 ) {
   throw new Error("mmu.ts: the Fast constants disagree with PAGE_SIZE or FAST_PATH_ENTRIES");
 }
-const TWO_32 = 2 ** 32;
-/** 2^-32: scaling by it is exact (a power of two), unlike a division. */
-const INV_TWO_32 = 2 ** -32;
-const TWO_64 = 2 ** 64;
-/** Bits 63:48 set in the high half of a sign-extended upper-half pointer. */
-const SIGN_EXTENSION_HI = 0xffff0000;
-const ALL_ONES = 0xffffffff;
-const EMPTY_TAG = -1;
-/** Stand-in for an infinite budget: large, yet decrements stay exact (below 2^53). */
-const INFINITE_BUDGET = 2 ** 52;
 /**
- * Largest `budgetChunk`: 2^30 - 1, the largest small integer (Smi) on every V8 build, so the
- * hit path's decrement stays an integer field update.
+ * The other numbers of this file, as const enums for the same reason as Fast: the miss path
+ * (every TLB miss, every access after a flushing CR3 write) uses them on each call.
  */
-const BUDGET_CHUNK = 2 ** 30 - 1;
-/** Slots of `Mmu.book`: budget beyond budgetChunk, budget last set, accesses before it was set, */
-const BOOK_RESERVE = 0;
-const BOOK_START = 1;
-const BOOK_ACCESS_BASE = 2;
-/** ... accesses served by the out-of-line path, fast-path hit baseline (resetFastPathHits). */
-const BOOK_SLOW = 3;
-const BOOK_FAST_BASELINE = 4;
-const BOOK_LENGTH = 5;
+// biome-ignore lint/suspicious/noConstEnum: file-local and never exported; inlined as literals like Fast
+const enum Num {
+  Two32 = 4294967296,
+  /** 2^-32: scaling by it is exact (a power of two), unlike a division. */
+  InvTwo32 = 2.3283064365386963e-10,
+  Two64 = 18446744073709551616,
+  /** Bits 63:48 set in the high half of a sign-extended upper-half pointer. */
+  SignExtensionHi = 0xffff0000,
+  AllOnes = 0xffffffff,
+  /** A fast-path tag that matches no page. */
+  EmptyTag = -1,
+  /** Stand-in for an infinite budget: large, yet decrements stay exact (2^52, below 2^53). */
+  InfiniteBudget = 4503599627370496,
+  /**
+   * Largest `budgetChunk`: 2^30 - 1, the largest small integer (Smi) on every V8 build, so the
+   * hit path's decrement stays an integer field update.
+   */
+  BudgetChunk = 1073741823,
+}
+/**
+ * Slots of `Mmu.book`: budget beyond budgetChunk, budget last set, accesses before it was set,
+ * accesses served by the out-of-line path, fast-path hit baseline (resetFastPathHits).
+ */
+// biome-ignore lint/suspicious/noConstEnum: file-local and never exported; inlined as literals like Fast
+const enum Book {
+  Reserve = 0,
+  Start = 1,
+  AccessBase = 2,
+  Slow = 3,
+  FastBaseline = 4,
+  Length = 5,
+}
+/** `Access` as literals for this file's code (checked below). */
+// biome-ignore lint/suspicious/noConstEnum: file-local and never exported; inlined as literals like Fast
+const enum Acc {
+  Read = 0,
+  Write = 1,
+  Fetch = 2,
+}
+if (
+  Num.Two32 !== 2 ** 32 ||
+  Num.InvTwo32 !== 2 ** -32 ||
+  Num.Two64 !== 2 ** 64 ||
+  Num.InfiniteBudget !== 2 ** 52 ||
+  Num.BudgetChunk !== 2 ** 30 - 1 ||
+  Acc.Read !== Access.Read ||
+  Acc.Write !== Access.Write ||
+  Acc.Fetch !== Access.Fetch
+) {
+  throw new Error("mmu.ts: the Num or Acc constants are wrong");
+}
 const KNOWN_EFER = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE;
 
-const SIZE_MASKS = [0, 0xff, 0xffff, 0, ALL_ONES];
+const SIZE_MASKS = [0, 0xff, 0xffff, 0, Num.AllOnes];
 
 /** The privilege contexts that have a fast path of their own (index into `Mmu.contexts`). */
 // biome-ignore lint/suspicious/noConstEnum: file-local and never exported; inlined as literals like Fast
@@ -224,7 +255,7 @@ const enum Context {
  * does not revisit the global ones that stay.
  */
 class FastPath {
-  readonly table = new Float64Array(Fast.Length).fill(EMPTY_TAG);
+  readonly table = new Float64Array(Fast.Length).fill(Num.EmptyTag);
   /** Per tag index: 1 when the slot's translation came from a global entry. */
   private readonly global = new Uint8Array(Fast.Length);
   /** Per tag index: bit 0 set while listed in `globals`, bit 1 while listed in `locals`. */
@@ -273,7 +304,7 @@ class FastPath {
       const i = locals[k];
       listed[i] &= ~2;
       // A slot refilled from a global entry since it was listed here stays (it is in `globals`).
-      if (this.global[i] === 0) table[i] = EMPTY_TAG;
+      if (this.global[i] === 0) table[i] = Num.EmptyTag;
     }
     this.localCount = 0;
     if (keepGlobal) return;
@@ -281,7 +312,7 @@ class FastPath {
     for (let k = 0, n = this.globalCount; k < n; k++) {
       const i = globals[k];
       listed[i] &= ~1;
-      table[i] = EMPTY_TAG;
+      table[i] = Num.EmptyTag;
     }
     this.globalCount = 0;
   }
@@ -321,17 +352,17 @@ export class Mmu implements TlbListener, FastHitSource {
   private readonly contexts: FastPath[] = [new FastPath(), new FastPath(), new FastPath()];
   /**
    * The fast path, one Float64Array so that a hit reads one object for both values: each slot
-   * is a pair (tag = linear base of the cached page, or EMPTY_TAG; word = its physical base / 4),
+   * is a pair (tag = linear base of the cached page, or Num.EmptyTag; word = its physical base / 4),
    * read slots first, then write slots (layout in `Fast`).
    */
   // Initialised here, not in the constructor, so that V8 records the field as always holding a
   // Float64Array (a field first left undefined would need a map check at every access).
   private fast: Float64Array = this.contexts[Context.Supervisor].table;
   /**
-   * The access budget left is book[BOOK_RESERVE] + budgetChunk. Every access decrements the
+   * The access budget left is book[Book.Reserve] + budgetChunk. Every access decrements the
    * small integer budgetChunk (an integer field update on the hit path); when it goes below 0
    * the access takes the out-of-line path, which refills it from the reserve or throws
-   * AccessBudgetExceeded (refillBudget). budgetChunk is an integer in [-1, BUDGET_CHUNK], so
+   * AccessBudgetExceeded (refillBudget). budgetChunk is an integer in [-1, Num.BudgetChunk], so
    * its field always holds a small integer.
    */
   private budgetChunk = 0;
@@ -343,7 +374,7 @@ export class Mmu implements TlbListener, FastHitSource {
    * that changes representation changes the object's hidden class, deoptimising every
    * accessor inlined into its callers.
    */
-  private readonly book = new Float64Array(BOOK_LENGTH);
+  private readonly book = new Float64Array(Book.Length);
   private budgetInfinite = true;
   private _cpl = 0;
   private _ac = false;
@@ -375,8 +406,8 @@ export class Mmu implements TlbListener, FastHitSource {
     this.u32 = memory.u32;
     this.view = new DataView(memory.buffer);
     this.ramSize = memory.size;
-    this.book[BOOK_RESERVE] = INFINITE_BUDGET;
-    this.book[BOOK_START] = INFINITE_BUDGET;
+    this.book[Book.Reserve] = Num.InfiniteBudget;
+    this.book[Book.Start] = Num.InfiniteBudget;
     this.hiMask = reservedHiMask(options.maxPhysAddrBits ?? DEFAULT_MAX_PHYS_ADDR_BITS);
   }
 
@@ -431,7 +462,7 @@ export class Mmu implements TlbListener, FastHitSource {
   /** Memory and MMIO accesses made through the accessors (readBytes/writeBytes/copy: one per page piece). */
   get accesses(): number {
     return (
-      this.book[BOOK_ACCESS_BASE] + (this.book[BOOK_START] - (this.book[BOOK_RESERVE] + this.budgetChunk))
+      this.book[Book.AccessBase] + (this.book[Book.Start] - (this.book[Book.Reserve] + this.budgetChunk))
     );
   }
 
@@ -441,15 +472,15 @@ export class Mmu implements TlbListener, FastHitSource {
    * one until the budget is set again). Setting a non-number or NaN throws RangeError.
    */
   get accessBudget(): number {
-    return this.budgetInfinite ? Number.POSITIVE_INFINITY : this.book[BOOK_RESERVE] + this.budgetChunk;
+    return this.budgetInfinite ? Number.POSITIVE_INFINITY : this.book[Book.Reserve] + this.budgetChunk;
   }
   set accessBudget(value: number) {
     if (typeof value !== "number" || Number.isNaN(value))
       throw new RangeError(`access budget ${String(value)} is not a number`);
-    this.book[BOOK_ACCESS_BASE] = this.accesses;
-    this.budgetInfinite = value >= INFINITE_BUDGET;
-    this.book[BOOK_START] = this.budgetInfinite ? INFINITE_BUDGET : value;
-    this.book[BOOK_RESERVE] = this.book[BOOK_START];
+    this.book[Book.AccessBase] = this.accesses;
+    this.budgetInfinite = value >= Num.InfiniteBudget;
+    this.book[Book.Start] = this.budgetInfinite ? Num.InfiniteBudget : value;
+    this.book[Book.Reserve] = this.book[Book.Start];
     this.budgetChunk = 0;
     // Move the first chunk now, so that the next access can take the fast path (a budget set
     // per SIDE crossing would otherwise send each crossing's first access down the slow path).
@@ -457,28 +488,28 @@ export class Mmu implements TlbListener, FastHitSource {
   }
 
   /**
-   * Called when an access took budgetChunk below 0: moves the next chunk from book[BOOK_RESERVE].
-   * Returns false, leaving the (negative) remainder in book[BOOK_RESERVE], when the access takes
+   * Called when an access took budgetChunk below 0: moves the next chunk from book[Book.Reserve].
+   * Returns false, leaving the (negative) remainder in book[Book.Reserve], when the access takes
    * the whole budget below 0.
    */
   private refillBudget(): boolean {
-    const left = this.book[BOOK_RESERVE] + this.budgetChunk;
+    const left = this.book[Book.Reserve] + this.budgetChunk;
     if (left < 0) {
-      this.book[BOOK_RESERVE] = left;
+      this.book[Book.Reserve] = left;
       this.budgetChunk = 0;
       return false;
     }
-    const chunk = Math.min(Math.floor(left), BUDGET_CHUNK);
+    const chunk = Math.min(Math.floor(left), Num.BudgetChunk);
     this.budgetChunk = chunk | 0;
-    this.book[BOOK_RESERVE] = left - chunk;
+    this.book[Book.Reserve] = left - chunk;
     return true;
   }
 
   /** Resets accesses, mmioReads, mmioWrites, masterAborts and the TLB stats; keeps the remaining budget. */
   resetCounters(): void {
-    this.book[BOOK_ACCESS_BASE] -= this.accesses;
-    this.book[BOOK_SLOW] = 0;
-    this.book[BOOK_FAST_BASELINE] = 0;
+    this.book[Book.AccessBase] -= this.accesses;
+    this.book[Book.Slow] = 0;
+    this.book[Book.FastBaseline] = 0;
     this.mmioReads = 0;
     this.mmioWrites = 0;
     this.masterAborts = 0;
@@ -487,12 +518,12 @@ export class Mmu implements TlbListener, FastHitSource {
 
   /** FastHitSource: accesses served by the fast path since the last reset. */
   fastPathHits(): number {
-    return this.accesses - this.book[BOOK_SLOW] - this.book[BOOK_FAST_BASELINE];
+    return this.accesses - this.book[Book.Slow] - this.book[Book.FastBaseline];
   }
 
   /** FastHitSource: restarts the fast-path hit count. */
   resetFastPathHits(): void {
-    this.book[BOOK_FAST_BASELINE] = this.accesses - this.book[BOOK_SLOW];
+    this.book[Book.FastBaseline] = this.accesses - this.book[Book.Slow];
   }
 
   /**
@@ -514,7 +545,7 @@ export class Mmu implements TlbListener, FastHitSource {
 
   /** Returns `value` as an unsigned 32-bit number; a signed int32 (e.g. `CR0_PE | CR0_PG`) is accepted. */
   private checkRegValue(name: string, value: number): number {
-    if (!Number.isInteger(value) || value < -(2 ** 31) || value >= TWO_32) {
+    if (!Number.isInteger(value) || value < -(2 ** 31) || value >= Num.Two32) {
       throw new GeneralProtection(
         `${name} value ${String(value)} is not a 32-bit integer (upper bits are reserved)`,
       );
@@ -549,7 +580,7 @@ export class Mmu implements TlbListener, FastHitSource {
     if (
       !(value >= 0 && value < 2 ** 52) ||
       Math.floor(value) !== value ||
-      (((value * INV_TWO_32) | 0) & this.hiMask) !== 0
+      (((value * Num.InvTwo32) | 0) & this.hiMask) !== 0
     ) {
       throw new GeneralProtection(`CR3 value ${String(value)} sets reserved bits (at or above MAXPHYADDR)`);
     }
@@ -557,7 +588,7 @@ export class Mmu implements TlbListener, FastHitSource {
     if (noFlush && !pcide)
       throw new GeneralProtection("MOV to CR3 with bit 63 (no-flush) set while CR4.PCIDE=0");
     this._cr3 = value;
-    this.rootTable = value - (value & PAGE_MASK);
+    this.rootTable = value - (value & Fast.PageMask);
     this.pcid = pcide ? value & CR3_PCID_MASK : 0;
     // A flush tells the fast paths itself; either way, what they copied from non-global
     // entries belonged to the old address space.
@@ -668,29 +699,29 @@ export class Mmu implements TlbListener, FastHitSource {
     const nxe = (this._efer & EFER_NXE) !== 0;
     const code =
       PF_PROT |
-      (access === Access.Write ? PF_WRITE : 0) |
+      (access === Acc.Write ? PF_WRITE : 0) |
       (user ? PF_USER : 0) |
-      (access === Access.Fetch && (nxe || (cr4 & CR4_SMEP) !== 0) ? PF_INSTR : 0);
+      (access === Acc.Fetch && (nxe || (cr4 & CR4_SMEP) !== 0) ? PF_INSTR : 0);
     const userPage = (perms & TLB_USER) !== 0;
     const writable = (perms & TLB_WRITABLE) !== 0;
     const noExec = nxe && (perms & TLB_NO_EXECUTE) !== 0;
     if (user) {
       if (!userPage) return code;
-      if (access === Access.Write && !writable) return code;
-      if (access === Access.Fetch && noExec) return code;
+      if (access === Acc.Write && !writable) return code;
+      if (access === Acc.Fetch && noExec) return code;
       return 0;
     }
     if (userPage) {
-      if (access === Access.Fetch) {
+      if (access === Acc.Fetch) {
         if ((cr4 & CR4_SMEP) !== 0) return code;
       } else if ((cr4 & CR4_SMAP) !== 0 && (implicit || !this._ac)) return code;
     }
-    if (access === Access.Write && !writable && (this._cr0 & CR0_WP) !== 0) return code;
-    if (access === Access.Fetch && noExec) return code;
+    if (access === Acc.Write && !writable && (this._cr0 & CR0_WP) !== 0) return code;
+    if (access === Acc.Fetch && noExec) return code;
     return 0;
   }
 
-  /** `rightsFault(perms, Access.Write, false) === 0`, without building the fault code. */
+  /** `rightsFault(perms, Acc.Write, false) === 0`, without building the fault code. */
   private explicitWriteAllowed(perms: number): boolean {
     const writable = (perms & TLB_WRITABLE) !== 0;
     if ((perms & TLB_USER) !== 0) {
@@ -712,9 +743,9 @@ export class Mmu implements TlbListener, FastHitSource {
         tlb.dropForFault(va, this.pcid);
         throw new PageFault(va, code);
       }
-      if (access !== Access.Write || (perms & TLB_DIRTY) !== 0) {
+      if (access !== Acc.Write || (perms & TLB_DIRTY) !== 0) {
         const pa = tlb.hitPa + (va - tlb.hitPage);
-        if (!implicit && access !== Access.Fetch) this.fillFast(va, pa, perms, tlb.hitGlobal);
+        if (!implicit && access !== Acc.Fetch) this.fillFast(va, pa, perms, tlb.hitGlobal);
         return pa;
       }
       // A write through an entry cached with D=0: walk again to set D (hardware.md 1.7 suggestion).
@@ -723,7 +754,7 @@ export class Mmu implements TlbListener, FastHitSource {
   }
 
   private fillFast(va: number, pa: number, perms: number, global: boolean): void {
-    const off = va & PAGE_MASK;
+    const off = va & Fast.PageMask;
     const page = pa - off;
     if (page + PAGE_SIZE > this.ramSize) return;
     const i = (va >>> Fast.PairShift) & Fast.PairMask;
@@ -733,8 +764,8 @@ export class Mmu implements TlbListener, FastHitSource {
 
   private notPresentCode(access: number, implicit: boolean): number {
     const user = this._cpl === 3 && !implicit;
-    const instr = access === Access.Fetch && ((this._efer & EFER_NXE) !== 0 || (this._cr4 & CR4_SMEP) !== 0);
-    return (access === Access.Write ? PF_WRITE : 0) | (user ? PF_USER : 0) | (instr ? PF_INSTR : 0);
+    const instr = access === Acc.Fetch && ((this._efer & EFER_NXE) !== 0 || (this._cr4 & CR4_SMEP) !== 0);
+    return (access === Acc.Write ? PF_WRITE : 0) | (user ? PF_USER : 0) | (instr ? PF_INSTR : 0);
   }
 
   /**
@@ -752,7 +783,7 @@ export class Mmu implements TlbListener, FastHitSource {
     const ramSize = this.ramSize;
     const bad = this.hiMask | ((this._efer & EFER_NXE) !== 0 ? 0 : PTE_XD_HI);
     const vaLo = va >>> 0;
-    const vaHi = (va - vaLo) * INV_TWO_32;
+    const vaHi = (va - vaLo) * Num.InvTwo32;
     // PML4E, PDPTE, PDE: present, accessed, not a large page, no reserved bit.
     let table = this.rootTable;
     let all = -1;
@@ -774,7 +805,7 @@ export class Mmu implements TlbListener, FastHitSource {
         return this.walkAny(va, access, implicit);
       all &= lo;
       any |= hi;
-      table = (hi & PTE_ADDR_HI_MASK) * TWO_32 + ((lo & PTE_ADDR_LO_MASK) >>> 0);
+      table = (hi & PTE_ADDR_HI_MASK) * Num.Two32 + ((lo & PTE_ADDR_LO_MASK) >>> 0);
     }
     // PTE: present, accessed, no reserved bit (bit 7 is PAT here).
     const ea = table + ((vaLo >>> 12) & 511) * ENTRY_SIZE;
@@ -793,12 +824,12 @@ export class Mmu implements TlbListener, FastHitSource {
     if (this.rightsFault(perms, access, implicit) !== 0) return this.walkAny(va, access, implicit);
     this.tlb.recordWalk();
     if ((lo & PTE_D) !== 0) perms |= TLB_DIRTY;
-    else if (access === Access.Write) {
+    else if (access === Acc.Write) {
       u32[w] = (lo | PTE_D) >>> 0;
       perms |= TLB_DIRTY;
     }
-    const pagePa = (hi & PTE_ADDR_HI_MASK) * TWO_32 + ((lo & PTE_ADDR_LO_MASK) >>> 0);
-    return this.cacheLeaf(va, vaLo & PAGE_MASK, lo, PAGE_SIZE, pagePa, perms, access, implicit);
+    const pagePa = (hi & PTE_ADDR_HI_MASK) * Num.Two32 + ((lo & PTE_ADDR_LO_MASK) >>> 0);
+    return this.cacheLeaf(va, vaLo & Fast.PageMask, lo, PAGE_SIZE, pagePa, perms, access, implicit);
   }
 
   /** The page walk in every case (see `walk`). */
@@ -813,7 +844,7 @@ export class Mmu implements TlbListener, FastHitSource {
     // four 9-bit table indices (bits 47:39, 38:30, 29:21, 20:12; layout.ts tableIndex) come by
     // integer shifts. Scaling by a power of two is exact, so no division is needed anywhere.
     const vaLo = va >>> 0;
-    const vaHi = (va - vaLo) * INV_TWO_32;
+    const vaHi = (va - vaLo) * Num.InvTwo32;
     let table = this.rootTable;
     let perms = TLB_WRITABLE | TLB_USER;
     for (let level = 0; level < 4; level++) {
@@ -829,8 +860,8 @@ export class Mmu implements TlbListener, FastHitSource {
       // ea is 8-aligned and ramSize a multiple of 4096: both halves are in RAM or neither is;
       // an entry outside RAM reads as all ones (master abort), as a master abort reads.
       const inRam = ea + ENTRY_SIZE <= ramSize;
-      let lo = ALL_ONES;
-      let hi = ALL_ONES;
+      let lo = Num.AllOnes;
+      let hi = Num.AllOnes;
       if (inRam) {
         const w = ea >>> 2;
         lo = u32[w];
@@ -855,7 +886,7 @@ export class Mmu implements TlbListener, FastHitSource {
         u32[ea >>> 2] = lo;
       }
       // The entry's address bits: bits 51:32 from hi, 31:12 from lo.
-      const addrHi = (hi & PTE_ADDR_HI_MASK) * TWO_32;
+      const addrHi = (hi & PTE_ADDR_HI_MASK) * Num.Two32;
       const addrLo = (lo & PTE_ADDR_LO_MASK) >>> 0;
       if (level !== 3 && (level === 0 || (lo & PTE_PS) === 0)) {
         table = addrHi + addrLo;
@@ -864,7 +895,7 @@ export class Mmu implements TlbListener, FastHitSource {
       const code = this.rightsFault(perms, access, implicit);
       if (code !== 0) throw new PageFault(va, code);
       if ((lo & PTE_D) !== 0) perms |= TLB_DIRTY;
-      else if (access === Access.Write) {
+      else if (access === Acc.Write) {
         if (inRam) u32[ea >>> 2] = (lo | PTE_D) >>> 0;
         perms |= TLB_DIRTY;
       }
@@ -897,7 +928,7 @@ export class Mmu implements TlbListener, FastHitSource {
     const memType = pat | ((lo & PTE_PCD) !== 0 ? 2 : 0) | ((lo & PTE_PWT) !== 0 ? 1 : 0);
     this.tlb.insertFromWalk(this.pcid, va - offset, size, pagePa, perms, global, memType);
     const pa = pagePa + offset;
-    if (!implicit && access !== Access.Fetch) this.fillFast(va, pa, perms, global);
+    if (!implicit && access !== Acc.Fetch) this.fillFast(va, pa, perms, global);
     return pa;
   }
 
@@ -943,7 +974,7 @@ export class Mmu implements TlbListener, FastHitSource {
   }
 
   private overBudget(va: number): never {
-    this.book[BOOK_SLOW]++;
+    this.book[Book.Slow]++;
     throw new AccessBudgetExceeded(va);
   }
 
@@ -962,8 +993,8 @@ export class Mmu implements TlbListener, FastHitSource {
    */
   private miss(va: number, size: number, write: boolean, lo: number, hi: number): number {
     if (this.budgetChunk < 0 && !this.refillBudget()) this.overBudget(va);
-    this.book[BOOK_SLOW]++;
-    const access = write ? Access.Write : Access.Read;
+    this.book[Book.Slow]++;
+    const access = write ? Acc.Write : Acc.Read;
     const pa = this.translateCore(va, access, false);
     const first = PAGE_SIZE - (va & Fast.PageMask);
     if (size <= first && pa + size <= this.ramSize) {
@@ -1159,7 +1190,7 @@ export class Mmu implements TlbListener, FastHitSource {
    * value (before any access), otherwise like load8.
    */
   store64(va: number, value: number): void {
-    if (!(value >= 0 && value < TWO_64) || value % 1 !== 0) {
+    if (!(value >= 0 && value < Num.Two64) || value % 1 !== 0) {
       throw new RangeError(
         `store64 value ${String(value)} at ${formatLinear(va)} is not an integer in [0, 2^64)`,
       );
@@ -1175,7 +1206,7 @@ export class Mmu implements TlbListener, FastHitSource {
     if (!isLinearAddress(ptr))
       throw new GeneralProtection(`non-canonical pointer ${formatLinear(ptr)} stored at ${formatLinear(va)}`);
     let hi = Math.floor(ptr / Fast.Two32);
-    if (ptr >= KERNEL_HALF_START) hi = (hi | SIGN_EXTENSION_HI) >>> 0;
+    if (ptr >= KERNEL_HALF_START) hi = (hi | Num.SignExtensionHi) >>> 0;
     this.storeParts(va, ptr >>> 0, hi);
   }
 
@@ -1241,9 +1272,9 @@ export class Mmu implements TlbListener, FastHitSource {
     while (done < length) {
       const cur = va + done;
       if (--this.budgetChunk < 0 && !this.refillBudget()) this.overBudget(cur);
-      this.book[BOOK_SLOW]++;
-      const pa = this.translateCore(cur, Access.Read, false);
-      const n = Math.min(length - done, PAGE_SIZE - (cur & PAGE_MASK));
+      this.book[Book.Slow]++;
+      const pa = this.translateCore(cur, Acc.Read, false);
+      const n = Math.min(length - done, PAGE_SIZE - (cur & Fast.PageMask));
       if (pa + n <= this.ramSize) copyFromRam(this.u8, pa, dst, dstOffset + done, n);
       else for (let k = 0; k < n; k++) dst[dstOffset + done + k] = this.readPhys(pa + k, 1);
       done += n;
@@ -1260,9 +1291,9 @@ export class Mmu implements TlbListener, FastHitSource {
     while (done < length) {
       const cur = va + done;
       if (--this.budgetChunk < 0 && !this.refillBudget()) this.overBudget(cur);
-      this.book[BOOK_SLOW]++;
-      const pa = this.translateCore(cur, Access.Write, false);
-      const n = Math.min(length - done, PAGE_SIZE - (cur & PAGE_MASK));
+      this.book[Book.Slow]++;
+      const pa = this.translateCore(cur, Acc.Write, false);
+      const n = Math.min(length - done, PAGE_SIZE - (cur & Fast.PageMask));
       if (pa + n <= this.ramSize) copyToRam(src, srcOffset + done, this.u8, pa, n);
       else for (let k = 0; k < n; k++) this.writePhys(pa + k, 1, src[srcOffset + done + k]);
       done += n;

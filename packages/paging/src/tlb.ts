@@ -93,34 +93,53 @@ export interface FastHitSource {
   resetFastPathHits(): void;
 }
 
-const SIZES: readonly PageSize[] = [PAGE_SIZE, LARGE_PAGE_SIZE, HUGE_PAGE_SIZE];
-/** 1 / SIZES[s]: multiplying by a power of two is exact, and much cheaper than dividing. */
-const INV_SIZES: readonly number[] = [2 ** -12, 2 ** -21, 2 ** -30];
+/** The page size of size index s (0, 1, 2: 4 KiB, 2 MiB, 1 GiB). */
+function sizeOf(s: number): PageSize {
+  return s === 0 ? PAGE_SIZE : s === 1 ? LARGE_PAGE_SIZE : HUGE_PAGE_SIZE;
+}
+
+/** 1 / sizeOf(s): multiplying by a power of two is exact, and much cheaper than dividing. */
+function inverseSizeOf(s: number): number {
+  return s === 0 ? 2 ** -12 : s === 1 ? 2 ** -21 : 2 ** -30;
+}
 
 /** PCIDs are 12 bits (hardware.md 1.6: CR3[11:0] with CR4.PCIDE=1). */
 const PCID_COUNT = 4096;
-/** Slots of `FlushEpochs.scalar`: the current epoch, */
-const EPOCH_NOW = 0;
-/** ... the epoch of the last flush of every entry (global ones too), */
-const EPOCH_ALL = 1;
-/** ... and of the last flush of every non-global entry. */
-const EPOCH_NON_GLOBAL = 2;
+/**
+ * Slots of `FlushEpochs.scalar`: the current epoch, the epoch of the last flush of every entry
+ * (global ones too), and of the last flush of every non-global entry. This file's constants are
+ * const enums so that the build writes them as literals into the hot paths (a bundler turns a
+ * module `const` into a `var`, which compiled code then reloads and checks at every use).
+ */
+// biome-ignore lint/suspicious/noConstEnum: file-local and never exported; inlined as literals
+const enum Epoch {
+  Now = 0,
+  All = 1,
+  NonGlobal = 2,
+  /** Not an epoch: the LRU clock both levels stamp their entries with (`Tlb.stamp`). */
+  Clock = 3,
+}
 
 /**
  * Flush thresholds shared by both levels of one Tlb (module comment). Doubles in typed arrays,
  * so no field ever changes representation.
  */
 class FlushEpochs {
-  /** [EPOCH_NOW, EPOCH_ALL, EPOCH_NON_GLOBAL]. */
-  readonly scalar = new Float64Array(3);
+  /** [Epoch.Now, Epoch.All, Epoch.NonGlobal, Epoch.Clock]. */
+  readonly scalar = new Float64Array(4);
   /** Per PCID: epoch of its last flush including its global entries. */
   readonly pcidAll = new Float64Array(PCID_COUNT);
   /** Per PCID: epoch of its last flush of non-global entries. */
   readonly pcidNonGlobal = new Float64Array(PCID_COUNT);
 
+  /** The next LRU stamp. */
+  stamp(): number {
+    return ++this.scalar[Epoch.Clock];
+  }
+
   /** Starts a new epoch and returns it: entries filled before it are older than it. */
   advance(): number {
-    return ++this.scalar[EPOCH_NOW];
+    return ++this.scalar[Epoch.Now];
   }
 
   /**
@@ -130,35 +149,48 @@ class FlushEpochs {
   liveFrom(pcid: number): number {
     const scalar = this.scalar;
     return Math.max(
-      scalar[EPOCH_ALL],
-      scalar[EPOCH_NON_GLOBAL],
+      scalar[Epoch.All],
+      scalar[Epoch.NonGlobal],
       this.pcidAll[pcid],
       this.pcidNonGlobal[pcid],
     );
   }
 }
 
-/** `TlbArray.tag` of a slot that holds no entry (never filled, or invalidated). */
-const NO_TAG = -1;
-/** `TlbArray.setPcid` of a set whose non-global entries have had more than one PCID. */
-const MIXED_PCIDS = -2;
+// biome-ignore lint/suspicious/noConstEnum: file-local and never exported; inlined as literals
+const enum Tag {
+  /** `TlbArray.tag` of a slot that holds no entry (never filled, or invalidated). */
+  None = -1,
+}
+// biome-ignore lint/suspicious/noConstEnum: file-local and never exported; inlined as literals
+const enum SetPcid {
+  /** `TlbArray.setPcid` of a set whose non-global entries have had more than one PCID. */
+  Mixed = -2,
+}
 
 /**
- * Layout of one entry in `TlbArray.data` (STRIDE numbers from k * STRIDE): physical page base,
- * fill epoch, LRU stamp, PCID, and the attributes (TLB_* rights in bits 0-3, global in bit 4,
- * PAT memory type in bits 5-7). One array, so a fill or a hit touches one object and one line.
+ * Layout of one entry in `TlbArray.data` (Entry.Stride numbers from k * Entry.Stride): physical
+ * page base, fill epoch, LRU stamp, PCID, and the attributes (Attr). One array, so a fill or a
+ * hit touches one object and one line.
  */
-const STRIDE = 8;
-const PA = 0;
-const EPOCH = 1;
-const STAMP = 2;
-const PCID = 3;
-const ATTRS = 4;
-const ATTR_PERMS = 0xf;
-const ATTR_GLOBAL = 0x10;
-const ATTR_TYPE_SHIFT = 5;
+// biome-ignore lint/suspicious/noConstEnum: file-local and never exported; inlined as literals
+const enum Entry {
+  Stride = 8,
+  Pa = 0,
+  Epoch = 1,
+  Stamp = 2,
+  Pcid = 3,
+  Attrs = 4,
+}
+/** The attribute word: TLB_* rights in bits 0-3, global in bit 4, PAT memory type in bits 5-7. */
+// biome-ignore lint/suspicious/noConstEnum: file-local and never exported; inlined as literals
+const enum Attr {
+  Perms = 0xf,
+  Global = 0x10,
+  TypeShift = 5,
+}
 
-/** Index into SIZES of a page size: the low bits of a tag. */
+/** Size index (sizeOf) of a page size: the low bits of a tag. */
 function sizeIndex(size: number): number {
   return size === PAGE_SIZE ? 0 : size === LARGE_PAGE_SIZE ? 1 : 2;
 }
@@ -168,9 +200,9 @@ function sizeIndex(size: number): number {
  *
  * Host-time shortcuts, each exact (they only skip work whose outcome they already know):
  * - `tag` joins an entry's page, size and validity in one number (page + size index, pages
- *   being multiples of 4096; NO_TAG when the slot is empty), so a way is rejected by one compare;
+ *   being multiples of 4096; Tag.None when the slot is empty), so a way is rejected by one compare;
  * - every set keeps an upper bound on the fill epochs of its global and of its non-global
- *   entries, and the one PCID its non-global entries were filled with (MIXED_PCIDS once there
+ *   entries, and the one PCID its non-global entries were filled with (SetPcid.Mixed once there
  *   were two). A lookup or a victim search in a set whose bounds lie below the flush thresholds
  *   knows that no entry there is present without reading the ways: after a flushing CR3 switch,
  *   every set it emptied answers in O(1). Each set also marks which ways hold global entries,
@@ -179,21 +211,21 @@ function sizeIndex(size: number): number {
 class TlbArray {
   readonly sets: number;
   readonly ways: number;
-  /** page + sizeIndex(size) of the entry in the slot, or NO_TAG. */
+  /** page + sizeIndex(size) of the entry in the slot, or Tag.None. */
   readonly tag: Float64Array;
-  /** The entries' other fields, STRIDE numbers each (layout above). */
+  /** The entries' other fields, Entry.Stride numbers each (layout above). */
   readonly data: Float64Array;
   /** Per set: the greatest fill epoch of a global entry filled there (-1: none). */
   private readonly setGlobalEpoch: Float64Array;
   /** Per set: the greatest fill epoch of a non-global entry filled there (-1: none). */
   private readonly setEpoch: Float64Array;
-  /** Per set: the PCID of every non-global entry filled there, -1 before the first, MIXED_PCIDS after a second. */
+  /** Per set: the PCID of every non-global entry filled there, -1 before the first, SetPcid.Mixed after a second. */
   private readonly setPcid: Int32Array;
   /** Per set (at most 31 ways): bit w set while way w holds a global entry (present or not). */
   private readonly setGlobalWays: Int32Array;
   private readonly epochs: FlushEpochs;
   /**
-   * Bit s set once an entry of size SIZES[s] has been filled here (never cleared): lookups
+   * Bit s set once an entry of size sizeOf(s) has been filled here (never cleared): lookups
    * skip the sizes this array has never held, e.g. the 2 MiB and 1 GiB sets when only 4 KiB
    * pages are used.
    */
@@ -216,8 +248,8 @@ class TlbArray {
     }
     this.sets = entries / ways;
     this.ways = ways;
-    this.tag = new Float64Array(entries).fill(NO_TAG);
-    this.data = new Float64Array(entries * STRIDE);
+    this.tag = new Float64Array(entries).fill(Tag.None);
+    this.data = new Float64Array(entries * Entry.Stride);
     this.setGlobalEpoch = new Float64Array(this.sets).fill(-1);
     this.setEpoch = new Float64Array(this.sets).fill(-1);
     this.setPcid = new Int32Array(this.sets).fill(-1);
@@ -245,20 +277,20 @@ class TlbArray {
 
   /** Page size of the entry in slot k. */
   size(k: number): PageSize {
-    return SIZES[this.tag[k] & 3];
+    return sizeOf(this.tag[k] & 3);
   }
 
   /** True when slot k holds an entry that no flush since its fill has invalidated. */
   present(k: number): boolean {
-    if (this.tag[k] === NO_TAG) return false;
-    const b = k * STRIDE;
-    const e = this.data[b + EPOCH];
-    const p = this.data[b + PCID];
+    if (this.tag[k] === Tag.None) return false;
+    const b = k * Entry.Stride;
+    const e = this.data[b + Entry.Epoch];
+    const p = this.data[b + Entry.Pcid];
     const ep = this.epochs;
-    if (e < ep.scalar[EPOCH_ALL] || e < ep.pcidAll[p]) return false;
+    if (e < ep.scalar[Epoch.All] || e < ep.pcidAll[p]) return false;
     return (
-      (this.data[b + ATTRS] & ATTR_GLOBAL) !== 0 ||
-      (e >= ep.scalar[EPOCH_NON_GLOBAL] && e >= ep.pcidNonGlobal[p])
+      (this.data[b + Entry.Attrs] & Attr.Global) !== 0 ||
+      (e >= ep.scalar[Epoch.NonGlobal] && e >= ep.pcidNonGlobal[p])
     );
   }
 
@@ -275,20 +307,20 @@ class TlbArray {
     const sizesHeld = this.sizesHeld;
     for (let s = 0; s < 3; s++) {
       if ((sizesHeld & (1 << s)) === 0) continue;
-      const vpn = Math.floor(va * INV_SIZES[s]);
+      const vpn = Math.floor(va * inverseSizeOf(s));
       const set = this.setOf(vpn);
       // Nothing filled in this set since the last flush that applies: no way can match.
       if (this.setEpoch[set] < own && this.setGlobalEpoch[set] < all) continue;
-      const tag = vpn * SIZES[s] + s;
+      const tag = vpn * sizeOf(s) + s;
       const first = set * ways;
       const end = first + ways;
       for (let k = first; k < end; k++) {
         if (tags[k] !== tag) continue;
-        const b = k * STRIDE;
-        const e = data[b + EPOCH];
-        if ((data[b + ATTRS] & ATTR_GLOBAL) !== 0) {
-          if (e >= all && e >= pcidAll[data[b + PCID]]) return k;
-        } else if (data[b + PCID] === pcid && e >= own) return k;
+        const b = k * Entry.Stride;
+        const e = data[b + Entry.Epoch];
+        if ((data[b + Entry.Attrs] & Attr.Global) !== 0) {
+          if (e >= all && e >= pcidAll[data[b + Entry.Pcid]]) return k;
+        } else if (data[b + Entry.Pcid] === pcid && e >= own) return k;
       }
     }
     return -1;
@@ -302,10 +334,10 @@ class TlbArray {
     // The common case after a flush, in a few loads: no entry of the set can be present (every
     // one was filled before a flush that applies to it), so the first way is free.
     const ep = this.epochs;
-    if (this.setGlobalEpoch[set] < ep.scalar[EPOCH_ALL]) {
+    if (this.setGlobalEpoch[set] < ep.scalar[Epoch.All]) {
       const setPcid = this.setPcid[set];
       const liveFrom =
-        setPcid >= 0 ? ep.liveFrom(setPcid) : Math.max(ep.scalar[EPOCH_ALL], ep.scalar[EPOCH_NON_GLOBAL]);
+        setPcid >= 0 ? ep.liveFrom(setPcid) : Math.max(ep.scalar[Epoch.All], ep.scalar[Epoch.NonGlobal]);
       if (this.setEpoch[set] < liveFrom) return set * this.ways;
     }
     return this.victimScan(set, tag, pcid);
@@ -315,11 +347,11 @@ class TlbArray {
   private victimScan(set: number, tag: number, pcid: number): number {
     const first = set * this.ways;
     const ep = this.epochs;
-    const all = ep.scalar[EPOCH_ALL];
-    const nonGlobal = ep.scalar[EPOCH_NON_GLOBAL];
+    const all = ep.scalar[Epoch.All];
+    const nonGlobal = ep.scalar[Epoch.NonGlobal];
     const pcidAll = ep.pcidAll;
     const pcidNonGlobal = ep.pcidNonGlobal;
-    // The epoch from which a non-global entry of this set can be present (MIXED_PCIDS: the
+    // The epoch from which a non-global entry of this set can be present (SetPcid.Mixed: the
     // bound that holds whatever its PCID).
     const setPcid = this.setPcid[set];
     const liveFrom =
@@ -338,14 +370,14 @@ class TlbArray {
       let lruStamp = Number.POSITIVE_INFINITY;
       for (let w = 0; w < this.ways; w++) {
         const k = first + w;
-        if ((globalWays & (1 << w)) !== 0 && tags[k] !== NO_TAG) {
-          const b = k * STRIDE;
-          const e = data[b + EPOCH];
-          if (e >= all && e >= pcidAll[data[b + PCID]]) {
-            if (tags[k] === tag && data[b + PCID] === pcid) return k;
-            if (data[b + STAMP] < lruStamp) {
+        if ((globalWays & (1 << w)) !== 0 && tags[k] !== Tag.None) {
+          const b = k * Entry.Stride;
+          const e = data[b + Entry.Epoch];
+          if (e >= all && e >= pcidAll[data[b + Entry.Pcid]]) {
+            if (tags[k] === tag && data[b + Entry.Pcid] === pcid) return k;
+            if (data[b + Entry.Stamp] < lruStamp) {
               lru = k;
-              lruStamp = data[b + STAMP];
+              lruStamp = data[b + Entry.Stamp];
             }
             continue;
           }
@@ -363,21 +395,21 @@ class TlbArray {
     let best = first;
     let bestStamp = Number.POSITIVE_INFINITY;
     for (let k = first; k < end; k++) {
-      const b = k * STRIDE;
+      const b = k * Entry.Stride;
       let live = false;
-      if (tags[k] !== NO_TAG) {
-        const e = data[b + EPOCH];
-        const p = data[b + PCID];
+      if (tags[k] !== Tag.None) {
+        const e = data[b + Entry.Epoch];
+        const p = data[b + Entry.Pcid];
         live =
           e >= all &&
           e >= pcidAll[p] &&
-          ((data[b + ATTRS] & ATTR_GLOBAL) !== 0 || (e >= nonGlobal && e >= pcidNonGlobal[p]));
+          ((data[b + Entry.Attrs] & Attr.Global) !== 0 || (e >= nonGlobal && e >= pcidNonGlobal[p]));
       }
       if (live) {
-        if (tags[k] === tag && data[b + PCID] === pcid) return k;
-        if (free < 0 && data[b + STAMP] < bestStamp) {
+        if (tags[k] === tag && data[b + Entry.Pcid] === pcid) return k;
+        if (free < 0 && data[b + Entry.Stamp] < bestStamp) {
           best = k;
-          bestStamp = data[b + STAMP];
+          bestStamp = data[b + Entry.Stamp];
         }
       } else if (free < 0) free = k;
     }
@@ -385,9 +417,20 @@ class TlbArray {
   }
 
   /**
+   * Caches an entry (page + size index `tag`, for `pcid`) in the slot `victim` picks, filled in
+   * the current epoch with the next LRU stamp.
+   */
+  fill(tag: number, pcid: number, pa: number, attrs: number): void {
+    const s = tag & 3;
+    const set = this.setOf((tag - s) * inverseSizeOf(s));
+    const ep = this.epochs;
+    this.put(this.victim(set, tag, pcid), set, tag, pcid, pa, attrs, ep.scalar[Epoch.Now], ep.stamp());
+  }
+
+  /**
    * Writes an entry (page + size index `tag`) into slot k of `set`, chosen by `victim`, and
    * keeps the set's bounds. Every fill and copy goes through here. `attrs` packs the TLB_*
-   * rights, ATTR_GLOBAL and the memory type (`attributes`).
+   * rights, Attr.Global and the memory type (`attributes`).
    */
   put(
     k: number,
@@ -402,14 +445,14 @@ class TlbArray {
     this.tag[k] = tag;
     this.sizesHeld |= 1 << (tag & 3);
     const data = this.data;
-    const b = k * STRIDE;
-    data[b + PA] = pa;
-    data[b + EPOCH] = epoch;
-    data[b + STAMP] = stamp;
-    data[b + PCID] = pcid;
-    data[b + ATTRS] = attrs;
+    const b = k * Entry.Stride;
+    data[b + Entry.Pa] = pa;
+    data[b + Entry.Epoch] = epoch;
+    data[b + Entry.Stamp] = stamp;
+    data[b + Entry.Pcid] = pcid;
+    data[b + Entry.Attrs] = attrs;
     const wayBit = 1 << (k - set * this.ways);
-    if ((attrs & ATTR_GLOBAL) !== 0) {
+    if ((attrs & Attr.Global) !== 0) {
       this.setGlobalWays[set] |= wayBit;
       if (epoch > this.setGlobalEpoch[set]) this.setGlobalEpoch[set] = epoch;
     } else {
@@ -417,7 +460,7 @@ class TlbArray {
       if (epoch > this.setEpoch[set]) this.setEpoch[set] = epoch;
       const p = this.setPcid[set];
       if (p === -1) this.setPcid[set] = pcid;
-      else if (p !== pcid) this.setPcid[set] = MIXED_PCIDS;
+      else if (p !== pcid) this.setPcid[set] = SetPcid.Mixed;
     }
   }
 
@@ -425,14 +468,14 @@ class TlbArray {
   dropPage(va: number, pcid: number, globalToo: boolean): void {
     for (let s = 0; s < 3; s++) {
       if ((this.sizesHeld & (1 << s)) === 0) continue;
-      const vpn = Math.floor(va * INV_SIZES[s]);
-      const tag = vpn * SIZES[s] + s;
+      const vpn = Math.floor(va * inverseSizeOf(s));
+      const tag = vpn * sizeOf(s) + s;
       const first = this.setOf(vpn) * this.ways;
       for (let k = first; k < first + this.ways; k++) {
         if (this.tag[k] !== tag) continue;
-        const b = k * STRIDE;
-        const global = (this.data[b + ATTRS] & ATTR_GLOBAL) !== 0;
-        if (global ? globalToo : this.data[b + PCID] === pcid) this.tag[k] = NO_TAG;
+        const b = k * Entry.Stride;
+        const global = (this.data[b + Entry.Attrs] & Attr.Global) !== 0;
+        if (global ? globalToo : this.data[b + Entry.Pcid] === pcid) this.tag[k] = Tag.None;
       }
     }
   }
@@ -445,31 +488,31 @@ class TlbArray {
   }
 
   entry(k: number): TlbEntry {
-    const b = k * STRIDE;
-    const a = this.data[b + ATTRS];
+    const b = k * Entry.Stride;
+    const a = this.data[b + Entry.Attrs];
     return {
-      pcid: this.data[b + PCID],
+      pcid: this.data[b + Entry.Pcid],
       va: this.page(k),
       size: this.size(k),
-      pa: this.data[b + PA],
-      global: (a & ATTR_GLOBAL) !== 0,
+      pa: this.data[b + Entry.Pa],
+      global: (a & Attr.Global) !== 0,
       writable: (a & TLB_WRITABLE) !== 0,
       user: (a & TLB_USER) !== 0,
       noExecute: (a & TLB_NO_EXECUTE) !== 0,
       dirty: (a & TLB_DIRTY) !== 0,
-      memoryType: a >>> ATTR_TYPE_SHIFT,
+      memoryType: a >>> Attr.TypeShift,
     };
   }
 }
 
 /** `TlbArray.put`'s attribute word: TLB_* rights, global, PAT memory type. */
 function attributes(perms: number, global: boolean, memoryType: number): number {
-  return (perms & ATTR_PERMS) | (global ? ATTR_GLOBAL : 0) | (memoryType << ATTR_TYPE_SHIFT);
+  return (perms & Attr.Perms) | (global ? Attr.Global : 0) | (memoryType << Attr.TypeShift);
 }
 
 function checkPcid(pcid: number, op: string): void {
   if (!(pcid >= 0 && pcid <= 0xfff) || Math.floor(pcid) !== pcid)
-    throw new RangeError(`${op}: PCID ${String(pcid)} is not in 0..4095`);
+    throw new RangeError(`${op}: Entry.Pcid ${String(pcid)} is not in 0..4095`);
 }
 
 /**
@@ -482,7 +525,6 @@ export class Tlb {
   private readonly epochs = new FlushEpochs();
   /** The object `stats` returns, refreshed on each read (no allocation per read). */
   private readonly statsView: TlbStats = { hits: 0, misses: 0, walks: 0, flushes: 0, invalidations: 0 };
-  private clock = 0;
   private hitCount = 0;
   private missCount = 0;
   private walkCount = 0;
@@ -549,7 +591,7 @@ export class Tlb {
    */
   find(va: number, pcid: number): boolean {
     const epochs = this.epochs;
-    const all = epochs.scalar[EPOCH_ALL];
+    const all = epochs.scalar[Epoch.All];
     const own = epochs.liveFrom(pcid);
     let a = this.l1;
     let k = a.find(va, pcid, all, own);
@@ -558,7 +600,7 @@ export class Tlb {
       k = a.find(va, pcid, all, own);
       if (k >= 0) {
         const j = this.copy(a, k, this.l1);
-        a.data[k * STRIDE + STAMP] = ++this.clock;
+        a.data[k * Entry.Stride + Entry.Stamp] = epochs.stamp();
         a = this.l1;
         k = j;
       }
@@ -567,18 +609,18 @@ export class Tlb {
       this.missCount++;
       return false;
     }
-    const b = k * STRIDE;
+    const b = k * Entry.Stride;
     const data = a.data;
-    data[b + STAMP] = ++this.clock;
+    data[b + Entry.Stamp] = epochs.stamp();
     this.hitCount++;
     const tag = a.tag[k];
     const s = tag & 3;
-    const attrs = data[b + ATTRS];
+    const attrs = data[b + Entry.Attrs];
     this.hitPage = tag - s;
-    this.hitPa = data[b + PA];
-    this.hitSize = SIZES[s];
-    this.hitPerms = attrs & ATTR_PERMS;
-    this.hitGlobal = (attrs & ATTR_GLOBAL) !== 0;
+    this.hitPa = data[b + Entry.Pa];
+    this.hitSize = sizeOf(s);
+    this.hitPerms = attrs & Attr.Perms;
+    this.hitGlobal = (attrs & Attr.Global) !== 0;
     return true;
   }
 
@@ -586,11 +628,11 @@ export class Tlb {
   private copy(from: TlbArray, k: number, to: TlbArray): number {
     const tag = from.tag[k];
     const s = tag & 3;
-    const b = k * STRIDE;
-    const pcid = from.data[b + PCID];
-    const set = to.setOf((tag - s) * INV_SIZES[s]);
+    const b = k * Entry.Stride;
+    const pcid = from.data[b + Entry.Pcid];
+    const set = to.setOf((tag - s) * inverseSizeOf(s));
     const j = to.victim(set, tag, pcid);
-    to.put(j, set, tag, pcid, from.data[b + PA], from.data[b + ATTRS], from.data[b + EPOCH], ++this.clock);
+    to.put(j, set, tag, pcid, from.data[b + Entry.Pa], from.data[b + Entry.Attrs], from.data[b + Entry.Epoch], this.epochs.stamp());
     return j;
   }
 
@@ -633,10 +675,7 @@ export class Tlb {
     this.fill(pcid, va, size, pa, perms, global, memoryType);
   }
 
-  /**
-   * Caches an entry in the L1 and the STLB, each in the slot its `victim` picks. The page's
-   * set, tag and attributes are computed once for both levels.
-   */
+  /** Caches an entry in the L1 and the STLB, each in the slot its `victim` picks. */
   private fill(
     pcid: number,
     va: number,
@@ -646,24 +685,16 @@ export class Tlb {
     global: boolean,
     memoryType: number,
   ): void {
-    const s = sizeIndex(size);
-    const vpn = va * INV_SIZES[s];
-    const tag = va + s;
+    const tag = va + sizeIndex(size);
     const attrs = attributes(perms, global, memoryType);
-    const epoch = this.epochs.scalar[EPOCH_NOW];
-    const l1 = this.l1;
-    let set = l1.setOf(vpn);
-    l1.put(l1.victim(set, tag, pcid), set, tag, pcid, pa, attrs, epoch, ++this.clock);
-    const l2 = this.l2;
-    if (l2 === null) return;
-    set = l2.setOf(vpn);
-    l2.put(l2.victim(set, tag, pcid), set, tag, pcid, pa, attrs, epoch, ++this.clock);
+    this.l1.fill(tag, pcid, pa, attrs);
+    if (this.l2 !== null) this.l2.fill(tag, pcid, pa, attrs);
   }
 
   /** The entry that would translate `va` for `pcid`, without counting or touching LRU; undefined if none. */
   peek(va: number, pcid: number): TlbEntry | undefined {
     if (!isLinearAddress(va)) return undefined;
-    const all = this.epochs.scalar[EPOCH_ALL];
+    const all = this.epochs.scalar[Epoch.All];
     const own = this.epochs.liveFrom(pcid);
     let k = this.l1.find(va, pcid, all, own);
     if (k >= 0) return this.l1.entry(k);
@@ -743,7 +774,7 @@ export class Tlb {
   flushAllEntries(keepGlobal: boolean): void {
     this.flushCount++;
     const e = this.epochs.advance();
-    this.epochs.scalar[keepGlobal ? EPOCH_NON_GLOBAL : EPOCH_ALL] = e;
+    this.epochs.scalar[keepGlobal ? Epoch.NonGlobal : Epoch.All] = e;
     this.listener?.tlbInvalidated(keepGlobal);
   }
 }
