@@ -3,6 +3,7 @@
  * Linux arch/x86/include/asm/trapnr.h names) and the #PF error code (hardware.md 1.5;
  * Linux arch/x86/include/asm/trap_pf.h).
  */
+import { PF_INSTR, PF_PK, PF_PROT, PF_RSVD, PF_USER, PF_WRITE } from "./bits.js";
 import { formatLinear } from "./layout.js";
 
 /** #DE divide error. */
@@ -79,19 +80,6 @@ const MNEMONICS: readonly string[] = [
 export function exceptionMnemonic(vector: number): string {
   return MNEMONICS[vector] ?? `vector ${String(vector)}`;
 }
-
-/** #PF error code bit 0: protection violation (0 = not-present). */
-export const PF_PROT = 1 << 0;
-/** #PF error code bit 1: the access was a write. */
-export const PF_WRITE = 1 << 1;
-/** #PF error code bit 2: the access was a user-mode access. */
-export const PF_USER = 1 << 2;
-/** #PF error code bit 3: a reserved bit was set in a paging-structure entry. */
-export const PF_RSVD = 1 << 3;
-/** #PF error code bit 4: the access was an instruction fetch. */
-export const PF_INSTR = 1 << 4;
-/** #PF error code bit 5: protection-key violation (never raised here: PKRU is not modelled). */
-export const PF_PK = 1 << 5;
 
 /** An x86 exception raised by simulated hardware. */
 export class CpuException extends Error {

@@ -31,17 +31,33 @@
  *   become fractional or large live in typed arrays), so the hidden class never changes.
  */
 
-import { copyFromRam, copyToRam } from "./copy.js";
 import {
-  AccessBudgetExceeded,
-  GeneralProtection,
-  PageFault,
   PF_INSTR,
   PF_PROT,
   PF_RSVD,
   PF_USER,
   PF_WRITE,
-} from "./exceptions.js";
+  PTE_A,
+  PTE_ADDR_HI_MASK,
+  PTE_ADDR_LO_MASK,
+  PTE_D,
+  PTE_G,
+  PTE_P,
+  PTE_PAT,
+  PTE_PAT_LARGE,
+  PTE_PCD,
+  PTE_PS,
+  PTE_PWT,
+  PTE_RW,
+  PTE_US,
+  PTE_XD_HI,
+  TLB_DIRTY,
+  TLB_NO_EXECUTE,
+  TLB_USER,
+  TLB_WRITABLE,
+} from "./bits.js";
+import { copyFromRam, copyToRam } from "./copy.js";
+import { AccessBudgetExceeded, GeneralProtection, PageFault } from "./exceptions.js";
 import {
   ENTRY_SIZE,
   formatLinear,
@@ -57,24 +73,7 @@ import {
 } from "./layout.js";
 import { DEFAULT_MAX_PHYS_ADDR_BITS, FAST_PATH_ENTRIES } from "./limits.js";
 import { checkHostRange, type PhysicalMemory } from "./memory.js";
-import {
-  PTE_A,
-  PTE_ADDR_HI_MASK,
-  PTE_ADDR_LO_MASK,
-  PTE_D,
-  PTE_G,
-  PTE_P,
-  PTE_PAT,
-  PTE_PAT_LARGE,
-  PTE_PCD,
-  PTE_PS,
-  PTE_PWT,
-  PTE_RW,
-  PTE_US,
-  PTE_XD_HI,
-  reservedBitsProblem,
-  reservedHiMask,
-} from "./pte.js";
+import { reservedBitsProblem, reservedHiMask } from "./pte.js";
 import {
   CR0_PE,
   CR0_PG,
@@ -94,15 +93,7 @@ import {
   EFER_NXE,
   EFER_SCE,
 } from "./regs.js";
-import {
-  type FastHitSource,
-  TLB_DIRTY,
-  TLB_NO_EXECUTE,
-  TLB_USER,
-  TLB_WRITABLE,
-  Tlb,
-  type TlbListener,
-} from "./tlb.js";
+import { type FastHitSource, Tlb, type TlbListener } from "./tlb.js";
 
 /** Kinds of memory access. */
 export const Access = { Read: 0, Write: 1, Fetch: 2 } as const;

@@ -7,6 +7,18 @@
  * it (or that created its parent table); PDPTs reached through shared root entries are
  * "pinned" and never freed by unmap, only by their owner's destroy().
  */
+import {
+  PK_MASK_HI,
+  PTE_A,
+  PTE_ADDR_LO_MASK,
+  PTE_D,
+  PTE_P,
+  PTE_PAT_LARGE,
+  PTE_PS,
+  PTE_RW,
+  PTE_US,
+  PTE_XD_HI,
+} from "./bits.js";
 import type { FrameAllocator } from "./frames.js";
 import {
   ENTRIES_PER_TABLE,
@@ -31,16 +43,6 @@ import {
   flagBitsHi,
   flagBitsLo,
   type PageFlags,
-  PK_MASK_HI,
-  PTE_A,
-  PTE_ADDR_LO_MASK,
-  PTE_D,
-  PTE_P,
-  PTE_PAT_LARGE,
-  PTE_PS,
-  PTE_RW,
-  PTE_US,
-  PTE_XD_HI,
   type ResolvedPageFlags,
   reservedBitsProblem,
   reservedHiMask,

@@ -1,53 +1,30 @@
 /**
- * IA-32e paging-structure entry bits (hardware.md 1.3; SDM Tables 4-14..4-19; Linux
- * pgtable_types.h names). An entry is handled as two 32-bit halves: `lo` = bits 31:0,
- * `hi` = bits 63:32, so XD (63) and the protection key (62:59) are exact.
+ * IA-32e paging-structure entries (hardware.md 1.3; SDM Tables 4-14..4-19): encoding, decoding
+ * and reserved-bit checks; the bit constants (PTE_*) are in bits.ts. An entry is handled as two
+ * 32-bit halves: `lo` = bits 31:0, `hi` = bits 63:32, so XD (63) and the protection key (62:59)
+ * are exact.
  */
+import {
+  PK_MASK_HI,
+  PK_MAX,
+  PK_SHIFT_HI,
+  PTE_ADDR_HI_MASK,
+  PTE_ADDR_LO_MASK,
+  PTE_G,
+  PTE_HUGE_RESERVED_LO,
+  PTE_LARGE_RESERVED_LO,
+  PTE_P,
+  PTE_PAT,
+  PTE_PAT_LARGE,
+  PTE_PCD,
+  PTE_PS,
+  PTE_PWT,
+  PTE_RW,
+  PTE_US,
+  PTE_XD_HI,
+} from "./bits.js";
 import { ENTRIES_PER_TABLE, ENTRY_SIZE, formatPhysical, PAGE_SIZE } from "./layout.js";
 import type { PhysicalMemory } from "./memory.js";
-
-/** Bit 0, P: present. */
-export const PTE_P = 1 << 0;
-/** Bit 1, R/W: writes allowed (if 1 at every level). */
-export const PTE_RW = 1 << 1;
-/** Bit 2, U/S: user-mode accesses allowed (if 1 at every level). */
-export const PTE_US = 1 << 2;
-/** Bit 3, PWT: page-level write-through (memory type index bit 0). */
-export const PTE_PWT = 1 << 3;
-/** Bit 4, PCD: page-level cache disable (memory type index bit 1). */
-export const PTE_PCD = 1 << 4;
-/** Bit 5, A: accessed; set by the processor in every entry used for a translation. */
-export const PTE_A = 1 << 5;
-/** Bit 6, D: dirty; set by the processor in the leaf entry on the first write (leaf entries only). */
-export const PTE_D = 1 << 6;
-/** Bit 7, PS: page size; in a PDPTE maps a 1 GiB page, in a PDE a 2 MiB page; reserved in a PML4E. */
-export const PTE_PS = 1 << 7;
-/** Bit 7 of a 4 KiB PTE, PAT: memory type index bit 2. */
-export const PTE_PAT = 1 << 7;
-/** Bit 8, G: global translation (leaf only, with CR4.PGE=1). */
-export const PTE_G = 1 << 8;
-/** Bit 12 of a 2 MiB / 1 GiB leaf, PAT: memory type index bit 2. */
-export const PTE_PAT_LARGE = 1 << 12;
-/** Bits 31:12 of the low half: address bits 31:12. */
-export const PTE_ADDR_LO_MASK = 0xfffff000;
-/** Bits 19:0 of the high half: address bits 51:32. */
-export const PTE_ADDR_HI_MASK = 0x000fffff;
-/** Reserved bits 29:13 of a PDPTE that maps a 1 GiB page (low half). */
-export const PTE_HUGE_RESERVED_LO = 0x3fffe000;
-/** Reserved bits 20:13 of a PDE that maps a 2 MiB page (low half). */
-export const PTE_LARGE_RESERVED_LO = 0x001fe000;
-/** Bit 63 in the high half (bit 31 of `hi`), XD: execute disable (reserved when EFER.NXE=0). */
-export const PTE_XD_HI = 2 ** 31;
-/** Bit number of XD in the full 64-bit entry. */
-export const XD_BIT = 63;
-/** Shift of the protection key within the high half: bits 62:59 are `hi` bits 30:27. */
-export const PK_SHIFT_HI = 27;
-/** Mask of the protection key within the high half. */
-export const PK_MASK_HI = 0xf << PK_SHIFT_HI;
-/** Bit number of the lowest protection-key bit in the full 64-bit entry. */
-export const PK_BIT = 59;
-/** Largest protection key (4 bits). */
-export const PK_MAX = 15;
 
 const TWO_32 = 2 ** 32;
 

@@ -15,6 +15,7 @@
  * clear their few entries directly. Epochs are doubles, exact up to 2^53 flushes (about 2800
  * years at 10^8 flushes a second), so they never wrap.
  */
+import { TLB_DIRTY, TLB_NO_EXECUTE, TLB_USER, TLB_WRITABLE } from "./bits.js";
 import {
   formatLinear,
   HUGE_PAGE_SIZE,
@@ -24,15 +25,6 @@ import {
   type PageSize,
 } from "./layout.js";
 import { DEFAULT_L1_TLB, DEFAULT_STLB } from "./limits.js";
-
-/** Combined rights bit: R/W=1 at every level of the walk. */
-export const TLB_WRITABLE = 1;
-/** Combined rights bit: U/S=1 at every level of the walk. */
-export const TLB_USER = 2;
-/** Combined rights bit: XD=1 at some level of the walk. */
-export const TLB_NO_EXECUTE = 4;
-/** The leaf's D bit was already set when the entry was cached (writes need no re-walk). */
-export const TLB_DIRTY = 8;
 
 /** Size and associativity of one TLB level. `entries` must be a multiple of `ways`. */
 export interface TlbLevelConfig {
@@ -148,12 +140,7 @@ class FlushEpochs {
    */
   liveFrom(pcid: number): number {
     const scalar = this.scalar;
-    return Math.max(
-      scalar[Epoch.All],
-      scalar[Epoch.NonGlobal],
-      this.pcidAll[pcid],
-      this.pcidNonGlobal[pcid],
-    );
+    return Math.max(scalar[Epoch.All], scalar[Epoch.NonGlobal], this.pcidAll[pcid], this.pcidNonGlobal[pcid]);
   }
 }
 
@@ -632,7 +619,16 @@ export class Tlb {
     const pcid = from.data[b + Entry.Pcid];
     const set = to.setOf((tag - s) * inverseSizeOf(s));
     const j = to.victim(set, tag, pcid);
-    to.put(j, set, tag, pcid, from.data[b + Entry.Pa], from.data[b + Entry.Attrs], from.data[b + Entry.Epoch], this.epochs.stamp());
+    to.put(
+      j,
+      set,
+      tag,
+      pcid,
+      from.data[b + Entry.Pa],
+      from.data[b + Entry.Attrs],
+      from.data[b + Entry.Epoch],
+      this.epochs.stamp(),
+    );
     return j;
   }
 
