@@ -151,24 +151,72 @@ export interface DeliverOptions {
   cr2?: number;
 }
 
+/**
+ * The numbers of the delivery and IRET paths as const enums, which the build writes as literals
+ * (a module constant, or one imported from another package, stays a variable that V8 reloads
+ * and type-checks at every use; every crossing delivers and IRETs). Rflags, Gate and Trap mirror
+ * constants of @side-kernel/paging and idt.ts, and are checked against them when this module loads.
+ */
 /** Frame kinds remembered so that IRET charges the matching category. */
-const KIND_EXCEPTION = 0;
-const KIND_INTERRUPT = 1;
-const KIND_SOFTWARE = 2;
-/** How many nested frames IRET can match to their kind (older ones charge "crossing"). */
-const FRAME_HISTORY = 32;
-
-const TWO_32 = 2 ** 32;
-/** Upper 16 bits of a canonical kernel-half pointer's high dword. */
-const CANONICAL_HIGH = 0xffff_0000;
-/** Bit 47 of a linear address, seen in the high dword (bit 15). */
-const HIGH_DWORD_BIT47 = 0x8000;
-/** Low 16 bits of a dword. */
-const LOW16 = 0xffff;
-/** RFLAGS bits cleared by every IDT delivery (SDM 6.14.2: TF, NT, RF, VM). */
-const DELIVERY_CLEAR = RFLAGS_TF | RFLAGS_NT | RFLAGS_RF | RFLAGS_VM;
+// biome-ignore lint/suspicious/noConstEnum: file-local and never exported; inlined as literals
+const enum Kind {
+  Exception = 0,
+  Interrupt = 1,
+  Software = 2,
+}
+// biome-ignore lint/suspicious/noConstEnum: file-local and never exported; inlined as literals
+const enum Num {
+  /** How many nested frames IRET can match to their kind (older ones charge "crossing"). */
+  FrameHistory = 32,
+  Two32 = 4294967296,
+  /** Upper 16 bits of a canonical kernel-half pointer's high dword. */
+  CanonicalHigh = 0xffff0000,
+  /** Bit 47 of a linear address, seen in the high dword (bit 15). */
+  HighDwordBit47 = 0x8000,
+  /** Low 16 bits of a dword. */
+  Low16 = 0xffff,
+}
+// biome-ignore lint/suspicious/noConstEnum: file-local and never exported; inlined as literals
+const enum Rflags {
+  Fixed = 0x2,
+  If = 0x200,
+  IoplMask = 0x3000,
+  Ac = 0x40000,
+  /** RFLAGS bits cleared by every IDT delivery (SDM 6.14.2: TF, NT, RF, VM). */
+  DeliveryClear = 0x34100,
+}
+// biome-ignore lint/suspicious/noConstEnum: file-local and never exported; inlined as literals
+const enum Gate {
+  Present = 0x80,
+  TypeMask = 0xf,
+  TypeInterrupt = 0xe,
+  DplShift = 5,
+  Vectors = 256,
+}
+// biome-ignore lint/suspicious/noConstEnum: file-local and never exported; inlined as literals
+const enum Trap {
+  Df = 8,
+  Pf = 14,
+}
+if (
+  Rflags.Fixed !== RFLAGS_FIXED ||
+  Rflags.If !== RFLAGS_IF ||
+  Rflags.IoplMask !== RFLAGS_IOPL_MASK ||
+  Rflags.Ac !== RFLAGS_AC ||
+  Rflags.DeliveryClear !== (RFLAGS_TF | RFLAGS_NT | RFLAGS_RF | RFLAGS_VM) ||
+  Gate.Present !== GATE_PRESENT ||
+  Gate.TypeMask !== GATE_TYPE_MASK ||
+  Gate.TypeInterrupt !== GATE_TYPE_INTERRUPT ||
+  Gate.DplShift !== GATE_DPL_SHIFT ||
+  Gate.Vectors !== IDT_VECTORS ||
+  Trap.Df !== X86_TRAP_DF ||
+  Trap.Pf !== X86_TRAP_PF ||
+  Num.Two32 !== 2 ** 32
+) {
+  throw new Error("cpu.ts: the Rflags, Gate or Trap constants disagree with @side-kernel/paging or idt.ts");
+}
 /** Values a port access may take per size. */
-const PORT_VALUE_LIMIT = [0, 0x100, 0x1_0000, 0, TWO_32];
+const PORT_VALUE_LIMIT = [0, 0x100, 0x1_0000, 0, Num.Two32];
 /** Floating-bus value of a read with no I/O target. */
 const PORT_FLOAT = [0, 0xff, 0xffff, 0, 0xffff_ffff];
 /** First vector available to external interrupts (0..31 are exceptions, hardware.md 3.2). */
@@ -178,7 +226,7 @@ export const PMC_COUNT = 4;
 /** Highest INVPCID type (0..3, hardware.md 1.7). */
 const MAX_INVPCID_TYPE = 3;
 /** FMASK and SYSENTER_CS hold 32 / 16 meaningful bits. */
-const FMASK_LIMIT = TWO_32;
+const FMASK_LIMIT = Num.Two32;
 const SELECTOR_LIMIT = 0x1_0000;
 /** SYSENTER_CS bits 15:2 must not be zero (SDM SYSENTER/SYSEXIT). */
 const SELECTOR_INDEX_MASK = 0xfffc;
@@ -196,16 +244,16 @@ function isLinear(v: number): boolean {
  * 47, into words[n] (low dword) and words[n + 1]; returns n + 2.
  */
 function putSlot(words: Uint32Array, n: number, v: number): number {
-  if (v >= 0 && v < TWO_32) {
+  if (v >= 0 && v < Num.Two32) {
     // selectors, RFLAGS, error codes: the high dword is 0 (no float division)
     words[n] = v;
     words[n + 1] = 0;
     return n + 2;
   }
-  const hi = Math.floor(v / TWO_32);
+  const hi = Math.floor(v / Num.Two32);
   // `>>> 0` is v mod 2^32 for an integer below 2^53, without a double `%` (an fmod call)
   words[n] = v >>> 0;
-  words[n + 1] = hi >= HIGH_DWORD_BIT47 ? (hi | CANONICAL_HIGH) >>> 0 : hi;
+  words[n + 1] = hi >= Num.HighDwordBit47 ? (hi | Num.CanonicalHigh) >>> 0 : hi;
   return n + 2;
 }
 
@@ -253,7 +301,7 @@ export class Cpu {
   readonly pmc = new Float64Array(PMC_COUNT);
 
   private cplValue = 0;
-  private flags = RFLAGS_FIXED;
+  private flags = Rflags.Fixed;
   private starSyscallCs = KERNEL_CS;
   private starSysretCs = 0;
   private starLegacy = 0;
@@ -271,8 +319,8 @@ export class Cpu {
   private readonly crossingCategory: ChargeCategory;
   private readonly irqCategory: ChargeCategory;
   private readonly exceptionCategory: ChargeCategory;
-  private readonly frameRsp = new Float64Array(FRAME_HISTORY);
-  private readonly frameKind = new Uint8Array(FRAME_HISTORY);
+  private readonly frameRsp = new Float64Array(Num.FrameHistory);
+  private readonly frameKind = new Uint8Array(Num.FrameHistory);
   private frameDepth = 0;
   /** The words of the frame being pushed (deliverOnce): six 8-byte slots. */
   private readonly frameWords = new Uint32Array(12);
@@ -336,19 +384,19 @@ export class Cpu {
 
   /** RFLAGS.IOPL (0..3). */
   get iopl(): number {
-    return (this.flags & RFLAGS_IOPL_MASK) >> RFLAGS_IOPL_SHIFT;
+    return (this.flags & Rflags.IoplMask) >> RFLAGS_IOPL_SHIFT;
   }
 
   /** Sets RFLAGS.IOPL (host-side). Throws RangeError unless 0..3. */
   set iopl(v: number) {
     if (v !== 0 && v !== 1 && v !== 2 && v !== 3)
       throw new RangeError(`Cpu.iopl must be 0..3, got ${String(v)}`);
-    this.setFlags((this.flags & ~RFLAGS_IOPL_MASK) | (v << RFLAGS_IOPL_SHIFT));
+    this.setFlags((this.flags & ~Rflags.IoplMask) | (v << RFLAGS_IOPL_SHIFT));
   }
 
   /** RFLAGS.IF: maskable interrupts enabled. */
   get interruptsEnabled(): boolean {
-    return (this.flags & RFLAGS_IF) !== 0;
+    return (this.flags & Rflags.If) !== 0;
   }
 
   /** CR0 (the MMU's). */
@@ -377,13 +425,13 @@ export class Cpu {
   /** CLI: clears IF. Throws #GP(0) if CPL > IOPL. */
   cli(): void {
     this.requireIopl("CLI");
-    this.setFlags(this.flags & ~RFLAGS_IF);
+    this.setFlags(this.flags & ~Rflags.If);
   }
 
   /** STI: sets IF. Throws #GP(0) if CPL > IOPL. */
   sti(): void {
     this.requireIopl("STI");
-    this.setFlags(this.flags | RFLAGS_IF);
+    this.setFlags(this.flags | Rflags.If);
   }
 
   /** HLT: sets `halted` until the next delivery. Throws #GP(0) at CPL > 0. */
@@ -466,7 +514,7 @@ export class Cpu {
       case MSR_EFER:
         return this.mmu.efer;
       case MSR_STAR:
-        return this.starSysretCs * 2 ** 48 + this.starSyscallCs * TWO_32 + this.starLegacy;
+        return this.starSysretCs * 2 ** 48 + this.starSyscallCs * Num.Two32 + this.starLegacy;
       case MSR_LSTAR:
         return this.lstar;
       case MSR_CSTAR:
@@ -510,8 +558,8 @@ export class Cpu {
       case MSR_STAR: {
         if (value >= 2 ** 64)
           throw new GeneralProtection(`WRMSR STAR of ${String(value)}: more than 64 bits`);
-        const high = Math.floor(value / TWO_32);
-        this.starLegacy = value % TWO_32;
+        const high = Math.floor(value / Num.Two32);
+        this.starLegacy = value % Num.Two32;
         this.starSyscallCs = high % SELECTOR_LIMIT;
         this.starSysretCs = Math.floor(high / SELECTOR_LIMIT);
         return;
@@ -678,7 +726,7 @@ export class Cpu {
     this.ss = this.cs + SYSENTER_SS_OFFSET;
     this.rsp = this.sysenterEsp;
     this.rip = this.sysenterEip;
-    this.setFlags(this.flags & ~(RFLAGS_IF | RFLAGS_VM | RFLAGS_RF));
+    this.setFlags(this.flags & ~(Rflags.If | RFLAGS_VM | RFLAGS_RF));
     this.setCpl(0);
     this.clock.chargeTo(this.crossingCategory, this.costs.sysenter);
   }
@@ -720,7 +768,7 @@ export class Cpu {
    * error code). Charges `intNEntry` to "crossing". Throws like `deliver`.
    */
   intN(n: number): void {
-    this.deliverAs(n, 0, true, undefined, KIND_SOFTWARE, this.crossingCategory, this.costs.intNEntry);
+    this.deliverAs(n, 0, true, undefined, Kind.Software, this.crossingCategory, this.costs.intNEntry);
   }
 
   /**
@@ -729,11 +777,11 @@ export class Cpu {
    * `deliver`, and RangeError for a vector below 32.
    */
   deliverInterrupt(vector: number): boolean {
-    if (!Number.isInteger(vector) || vector < FIRST_EXTERNAL_VECTOR || vector >= IDT_VECTORS) {
+    if (!Number.isInteger(vector) || vector < FIRST_EXTERNAL_VECTOR || vector >= Gate.Vectors) {
       throw new RangeError(`Cpu.deliverInterrupt: vector must be 32..255, got ${String(vector)}`);
     }
-    if ((this.flags & RFLAGS_IF) === 0) return false;
-    this.deliverAs(vector, 0, false, undefined, KIND_INTERRUPT, this.irqCategory, this.costs.interruptEntry);
+    if ((this.flags & Rflags.If) === 0) return false;
+    this.deliverAs(vector, 0, false, undefined, Kind.Interrupt, this.irqCategory, this.costs.interruptEntry);
     return true;
   }
 
@@ -760,7 +808,7 @@ export class Cpu {
       options.errorCode ?? 0,
       software,
       options.cr2,
-      software ? KIND_SOFTWARE : KIND_EXCEPTION,
+      software ? Kind.Software : Kind.Exception,
       software ? this.crossingCategory : this.exceptionCategory,
       software ? this.costs.intNEntry : this.costs.exceptionEntry,
     );
@@ -794,18 +842,18 @@ export class Cpu {
     // double, which would be boxed when not inlined).
     const ripLo = mmu.load32(frameTop);
     const ripHi = mmu.load32(frameTop + 4);
-    const newCs = mmu.load32(frameTop + FRAME_SLOT) & LOW16;
+    const newCs = mmu.load32(frameTop + FRAME_SLOT) & Num.Low16;
     const poppedFlags = mmu.load32(frameTop + 2 * FRAME_SLOT);
     const rspLo = mmu.load32(frameTop + 3 * FRAME_SLOT);
     const rspHi = mmu.load32(frameTop + 3 * FRAME_SLOT + 4);
-    const newSs = mmu.load32(frameTop + 4 * FRAME_SLOT) & LOW16;
+    const newSs = mmu.load32(frameTop + 4 * FRAME_SLOT) & Num.Low16;
     const ripTop = ripHi >>> 16;
     const rspTop = rspHi >>> 16;
-    const newRip = ((ripHi & HIGH_DWORD_BIT47) !== 0 ? ripTop === LOW16 : ripTop === 0)
-      ? (ripHi & LOW16) * TWO_32 + ripLo
+    const newRip = ((ripHi & Num.HighDwordBit47) !== 0 ? ripTop === Num.Low16 : ripTop === 0)
+      ? (ripHi & Num.Low16) * Num.Two32 + ripLo
       : -1;
-    const newRsp = ((rspHi & HIGH_DWORD_BIT47) !== 0 ? rspTop === LOW16 : rspTop === 0)
-      ? (rspHi & LOW16) * TWO_32 + rspLo
+    const newRsp = ((rspHi & Num.HighDwordBit47) !== 0 ? rspTop === Num.Low16 : rspTop === 0)
+      ? (rspHi & Num.Low16) * Num.Two32 + rspLo
       : -1;
     const newCpl = newCs & SELECTOR_RPL_MASK;
     const cpl = this.cplValue;
@@ -819,8 +867,8 @@ export class Cpu {
       throw new GeneralProtection(`IRET to non-canonical RIP/RSP in the frame at ${formatLinear(frameTop)}`);
     }
     let flags = poppedFlags;
-    if (cpl > 0) flags = (flags & ~RFLAGS_IOPL_MASK) | (this.flags & RFLAGS_IOPL_MASK);
-    if (cpl > this.iopl) flags = (flags & ~RFLAGS_IF) | (this.flags & RFLAGS_IF);
+    if (cpl > 0) flags = (flags & ~Rflags.IoplMask) | (this.flags & Rflags.IoplMask);
+    if (cpl > this.iopl) flags = (flags & ~Rflags.If) | (this.flags & Rflags.If);
     this.rip = newRip;
     this.cs = newCs;
     this.setFlags(flags);
@@ -828,7 +876,7 @@ export class Cpu {
     this.ss = newSs;
     this.setCpl(newCpl);
     this.clock.chargeTo(
-      this.popFrameKind(frameTop) === KIND_INTERRUPT ? this.irqCategory : this.crossingCategory,
+      this.popFrameKind(frameTop) === Kind.Interrupt ? this.irqCategory : this.crossingCategory,
       this.costs.iret,
     );
   }
@@ -841,9 +889,9 @@ export class Cpu {
   }
 
   private setFlags(v: number): void {
-    const f = (v & RFLAGS_DEFINED_MASK) | RFLAGS_FIXED;
+    const f = (v & RFLAGS_DEFINED_MASK) | Rflags.Fixed;
     this.flags = f;
-    this.mmu.ac = (f & RFLAGS_AC) !== 0;
+    this.mmu.ac = (f & Rflags.Ac) !== 0;
   }
 
   private requireCpl0(what: string): void {
@@ -888,15 +936,15 @@ export class Cpu {
     category: ChargeCategory,
     cost: number,
   ): void {
-    if (!Number.isInteger(vector) || vector < 0 || vector >= IDT_VECTORS) {
+    if (!Number.isInteger(vector) || vector < 0 || vector >= Gate.Vectors) {
       throw new RangeError(`Cpu.deliver: vector must be an integer 0..255, got ${String(vector)}`);
     }
-    if (!Number.isInteger(errorCode) || errorCode < 0 || errorCode >= TWO_32) {
+    if (!Number.isInteger(errorCode) || errorCode < 0 || errorCode >= Num.Two32) {
       throw new RangeError(
         `Cpu.deliver: error code must be a 32-bit unsigned integer, got ${String(errorCode)}`,
       );
     }
-    if (cr2 !== undefined && vector === X86_TRAP_PF) this.cr2 = cr2;
+    if (cr2 !== undefined && vector === Trap.Pf) this.cr2 = cr2;
     let v = vector;
     let code = errorCode;
     let sw = software;
@@ -911,18 +959,18 @@ export class Cpu {
       } catch (e) {
         if (!isCpuException(e)) throw e;
         if (e instanceof PageFault) this.cr2 = e.address;
-        if (v === X86_TRAP_DF) throw new TripleFault(e);
+        if (v === Trap.Df) throw new TripleFault(e);
         // A software interrupt is a benign first event (SDM Table 6-4).
         if (!sw && becomesDoubleFault(v, e.vector)) {
           this.lastDoubleFault = new DoubleFault(v, e);
-          v = X86_TRAP_DF;
+          v = Trap.Df;
           code = 0;
         } else {
           v = e.vector;
           code = e.errorCode ?? 0;
         }
         sw = false;
-        k = KIND_EXCEPTION;
+        k = Kind.Exception;
         this.clock.chargeTo(this.exceptionCategory, this.costs.exceptionEntry);
       }
     }
@@ -931,10 +979,10 @@ export class Cpu {
   /** INT n: #NP for a not-present gate, #GP for gate DPL < CPL (IDT error codes). */
   private checkSoftwareGate(vector: number): void {
     const attr = this.idt.attributes[vector];
-    if ((attr & GATE_PRESENT) === 0) {
+    if ((attr & Gate.Present) === 0) {
       throw new SegmentNotPresent(`INT ${vector}: IDT gate not present`, idtErrorCode(vector, false));
     }
-    if (((attr >> GATE_DPL_SHIFT) & 3) < this.cplValue) {
+    if (((attr >> Gate.DplShift) & 3) < this.cplValue) {
       throw new GeneralProtection(
         `INT ${vector} at CPL ${this.cplValue} through ${this.idt.describe(vector)}: gate DPL < CPL`,
         idtErrorCode(vector, false),
@@ -948,7 +996,7 @@ export class Cpu {
     // EXT: the fault arose while delivering a hardware event (an interrupt or an earlier
     // exception), not a software INT n (SDM 6.13).
     const external = !software;
-    if ((attr & GATE_PRESENT) === 0) {
+    if ((attr & Gate.Present) === 0) {
       throw new SegmentNotPresent(`IDT gate ${vector} not present`, idtErrorCode(vector, external));
     }
     const cpl = this.cplValue;
@@ -992,34 +1040,34 @@ export class Cpu {
     this.ss = cpl !== 0 ? NULL_SELECTOR : this.ss;
     this.cs = KERNEL_CS;
     this.rsp = sp;
-    let flags = this.flags & ~DELIVERY_CLEAR;
-    if ((attr & GATE_TYPE_MASK) === GATE_TYPE_INTERRUPT) flags &= ~RFLAGS_IF;
+    let flags = this.flags & ~Rflags.DeliveryClear;
+    if ((attr & Gate.TypeMask) === Gate.TypeInterrupt) flags &= ~Rflags.If;
     // setFlags(flags) and setCpl(0) without re-writing what the MMU already holds (CPL 0, AC
     // clear): `flags` only lost bits of valid RFLAGS, so it needs no masking, and only a set
     // AC goes back to the MMU.
     this.flags = flags;
-    if ((flags & RFLAGS_AC) !== 0) mmu.ac = true;
+    if ((flags & Rflags.Ac) !== 0) mmu.ac = true;
     this.cplValue = 0;
     this.rip = idt.handlers[vector];
     this.halted = false;
   }
 
   private pushFrameKind(frameRsp: number, kind: number): void {
-    const i = this.frameDepth % FRAME_HISTORY;
+    const i = this.frameDepth % Num.FrameHistory;
     this.frameRsp[i] = frameRsp;
     this.frameKind[i] = kind;
     this.frameDepth++;
   }
 
   private popFrameKind(frameRsp: number): number {
-    const stop = Math.max(0, this.frameDepth - FRAME_HISTORY);
+    const stop = Math.max(0, this.frameDepth - Num.FrameHistory);
     for (let d = this.frameDepth - 1; d >= stop; d--) {
-      const i = d % FRAME_HISTORY;
+      const i = d % Num.FrameHistory;
       if (this.frameRsp[i] === frameRsp) {
         this.frameDepth = d;
         return this.frameKind[i];
       }
     }
-    return KIND_SOFTWARE;
+    return Kind.Software;
   }
 }
