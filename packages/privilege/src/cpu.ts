@@ -115,6 +115,8 @@ export interface CpuMmu extends AccessCounters {
    * Without it, frames are pushed one store32 at a time.
    */
   storeWordsIfCached?(va: number, words: Uint32Array, count: number): boolean;
+  /** Optional: the loads of `storeWordsIfCached` (paging's Mmu.loadWordsIfCached); IRET uses them. */
+  loadWordsIfCached?(va: number, dst: Uint32Array, count: number): boolean;
 }
 
 /** Port I/O after the privilege checks (the PCI host bridge, legacy devices). */
@@ -322,7 +324,7 @@ export class Cpu {
   private readonly frameRsp = new Float64Array(Num.FrameHistory);
   private readonly frameKind = new Uint8Array(Num.FrameHistory);
   private frameDepth = 0;
-  /** The words of the frame being pushed (deliverOnce): six 8-byte slots. */
+  /** The words of the frame being pushed (deliverOnce) or popped (iret): six 8-byte slots. */
   private readonly frameWords = new Uint32Array(12);
 
   /**
@@ -839,14 +841,35 @@ export class Cpu {
     // RIP, CS, RFLAGS, RSP, SS upward from frameTop, in that order: RIP and RSP as canonical
     // pointers (low then high dword; -1 if not canonical), the others by their low dword.
     // Straight-line loads with the pointer check written out (no helper call returning a
-    // double, which would be boxed when not inlined).
-    const ripLo = mmu.load32(frameTop);
-    const ripHi = mmu.load32(frameTop + 4);
-    const newCs = mmu.load32(frameTop + FRAME_SLOT) & Num.Low16;
+    // double, which would be boxed when not inlined). RIP with CS, and RSP with SS, are three
+    // dwords each: loaded at once when they hit, else one by one; either way in this order.
+    const words = this.frameWords;
+    const bulk = mmu.loadWordsIfCached !== undefined;
+    let ripLo: number;
+    let ripHi: number;
+    let newCs: number;
+    if (bulk && mmu.loadWordsIfCached!(frameTop, words, 3)) {
+      ripLo = words[0];
+      ripHi = words[1];
+      newCs = words[2] & Num.Low16;
+    } else {
+      ripLo = mmu.load32(frameTop);
+      ripHi = mmu.load32(frameTop + 4);
+      newCs = mmu.load32(frameTop + FRAME_SLOT) & Num.Low16;
+    }
     const poppedFlags = mmu.load32(frameTop + 2 * FRAME_SLOT);
-    const rspLo = mmu.load32(frameTop + 3 * FRAME_SLOT);
-    const rspHi = mmu.load32(frameTop + 3 * FRAME_SLOT + 4);
-    const newSs = mmu.load32(frameTop + 4 * FRAME_SLOT) & Num.Low16;
+    let rspLo: number;
+    let rspHi: number;
+    let newSs: number;
+    if (bulk && mmu.loadWordsIfCached!(frameTop + 3 * FRAME_SLOT, words, 3)) {
+      rspLo = words[0];
+      rspHi = words[1];
+      newSs = words[2] & Num.Low16;
+    } else {
+      rspLo = mmu.load32(frameTop + 3 * FRAME_SLOT);
+      rspHi = mmu.load32(frameTop + 3 * FRAME_SLOT + 4);
+      newSs = mmu.load32(frameTop + 4 * FRAME_SLOT) & Num.Low16;
+    }
     const ripTop = ripHi >>> 16;
     const rspTop = rspHi >>> 16;
     const newRip = ((ripHi & Num.HighDwordBit47) !== 0 ? ripTop === Num.Low16 : ripTop === 0)

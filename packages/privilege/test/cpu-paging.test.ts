@@ -57,7 +57,11 @@ describe("Cpu over the paging Mmu", () => {
     expect(mmu.loadPtr(sp + 8)).toBe(0x40_1000);
     expect(mmu.load64(sp + 16)).toBe(USER_CS);
     expect(mmu.loadPtr(sp + 32)).toBe(0x7fff_f000);
+    // IRET reads RIP, CS, RFLAGS, RSP and SS: seven dword accesses, the frame being cached.
+    mmu.resetCounters();
     cpu.iret(true);
+    expect(mmu.accesses).toBe(7);
+    expect(mmu.fastPathHits()).toBe(7);
     expect(cpu.cpl).toBe(3);
     expect(mmu.cpl).toBe(3);
     expect(cpu.rip).toBe(0x40_1000);
