@@ -108,13 +108,13 @@ const enum Epoch {
   Now = 0,
   All = 1,
   NonGlobal = 2,
-  /** Not an epoch: the LRU clock both levels stamp their entries with (`Tlb.stamp`). */
+  /** Not an epoch: the LRU clock both levels stamp their entries with (`FlushEpochs.stamp`). */
   Clock = 3,
 }
 
 /**
- * Flush thresholds shared by both levels of one Tlb (module comment). Doubles in typed arrays,
- * so no field ever changes representation.
+ * Flush thresholds and the LRU clock, shared by both levels of one Tlb (module comment).
+ * Doubles in typed arrays, so no field ever changes representation.
  */
 class FlushEpochs {
   /** [Epoch.Now, Epoch.All, Epoch.NonGlobal, Epoch.Clock]. */
