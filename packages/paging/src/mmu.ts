@@ -174,7 +174,6 @@ if (
  */
 // biome-ignore lint/suspicious/noConstEnum: file-local and never exported; inlined as literals like Fast
 const enum Num {
-  Two32 = 4294967296,
   /** 2^-32: scaling by it is exact (a power of two), unlike a division. */
   InvTwo32 = 2.3283064365386963e-10,
   /** Bits 63:48 set in the high half of a sign-extended upper-half pointer. */
@@ -211,7 +210,7 @@ const enum Acc {
   Fetch = 2,
 }
 if (
-  Num.Two32 !== 2 ** 32 ||
+  Fast.Two32 !== 2 ** 32 ||
   Num.InvTwo32 !== 2 ** -32 ||
   Num.InfiniteBudget !== 2 ** 52 ||
   Num.BudgetChunk !== 2 ** 30 - 1 ||
@@ -536,7 +535,7 @@ export class Mmu implements TlbListener, FastHitSource {
 
   /** Returns `value` as an unsigned 32-bit number; a signed int32 (e.g. `CR0_PE | CR0_PG`) is accepted. */
   private checkRegValue(name: string, value: number): number {
-    if (!Number.isInteger(value) || value < -(2 ** 31) || value >= Num.Two32) {
+    if (!Number.isInteger(value) || value < -(2 ** 31) || value >= Fast.Two32) {
       throw new GeneralProtection(
         `${name} value ${String(value)} is not a 32-bit integer (upper bits are reserved)`,
       );
@@ -796,7 +795,7 @@ export class Mmu implements TlbListener, FastHitSource {
         return this.walkAny(va, access, implicit);
       all &= lo;
       any |= hi;
-      table = (hi & PTE_ADDR_HI_MASK) * Num.Two32 + ((lo & PTE_ADDR_LO_MASK) >>> 0);
+      table = (hi & PTE_ADDR_HI_MASK) * Fast.Two32 + ((lo & PTE_ADDR_LO_MASK) >>> 0);
     }
     // PTE: present, accessed, no reserved bit (bit 7 is PAT here).
     const ea = table + ((vaLo >>> 12) & 511) * ENTRY_SIZE;
@@ -819,7 +818,7 @@ export class Mmu implements TlbListener, FastHitSource {
       u32[w] = (lo | PTE_D) >>> 0;
       perms |= TLB_DIRTY;
     }
-    const pagePa = (hi & PTE_ADDR_HI_MASK) * Num.Two32 + ((lo & PTE_ADDR_LO_MASK) >>> 0);
+    const pagePa = (hi & PTE_ADDR_HI_MASK) * Fast.Two32 + ((lo & PTE_ADDR_LO_MASK) >>> 0);
     return this.cacheLeaf(va, vaLo & Fast.PageMask, lo, PAGE_SIZE, pagePa, perms, access, implicit);
   }
 
@@ -877,7 +876,7 @@ export class Mmu implements TlbListener, FastHitSource {
         u32[ea >>> 2] = lo;
       }
       // The entry's address bits: bits 51:32 from hi, 31:12 from lo.
-      const addrHi = (hi & PTE_ADDR_HI_MASK) * Num.Two32;
+      const addrHi = (hi & PTE_ADDR_HI_MASK) * Fast.Two32;
       const addrLo = (lo & PTE_ADDR_LO_MASK) >>> 0;
       if (level !== 3 && (level === 0 || (lo & PTE_PS) === 0)) {
         table = addrHi + addrLo;

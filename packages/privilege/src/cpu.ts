@@ -158,8 +158,8 @@ export interface DeliverOptions {
  * (a module constant, or one imported from another package, stays a variable that V8 reloads
  * and type-checks at every use; every crossing delivers and IRETs). Rflags, Gate and Trap mirror
  * constants of @side-kernel/paging and idt.ts, and are checked against them when this module loads.
+ * Kind: the frame kinds remembered so that IRET charges the matching category.
  */
-/** Frame kinds remembered so that IRET charges the matching category. */
 // biome-ignore lint/suspicious/noConstEnum: file-local and never exported; inlined as literals
 const enum Kind {
   Exception = 0,
