@@ -485,46 +485,64 @@ export function compareTable(comparisons: readonly ModeComparison[]): string {
   return t.toString();
 }
 
-/** `bench --mode both`: compare the modes at every size; returns the exit code (1 when a run fails or repeats disagree). */
-function compareCommand(parsed: BenchArgs): number {
-  const repeat = parsed.repeat ?? DEFAULT_REPEAT;
-  const warmupPackets = parsed.warmup ?? Math.min(WARMUP_PACKETS, parsed.packets);
+/**
+ * Runs `run(size, bar)` for each size of `parsed`, with a progress bar of `total` packets (on a
+ * terminal, for runs long enough to want one; `format` follows the size, `first` is its first
+ * payload). Returns the results in size order, or null after printing the error of a run that
+ * threw.
+ */
+function eachSize<T>(
+  parsed: BenchArgs,
+  format: string,
+  total: number,
+  first: Record<string, string>,
+  run: (size: number, bar: SingleBar | null) => T,
+): T[] | null {
   const showBar = process.stdout.isTTY === true && !parsed.json && parsed.packets >= PROGRESS_MIN_PACKETS;
-  const comparisons: ModeComparison[] = [];
+  const results: T[] = [];
   for (const size of parsed.sizes) {
     const bar = showBar
       ? new SingleBar(
-          {
-            format: `${parsed.direction} ${size} B {run} [{bar}] {percentage}% | {value}/{total} packets`,
-            hideCursor: true,
-          },
+          { format: `${parsed.direction} ${size} B ${format}`, hideCursor: true },
           Presets.shades_classic,
         )
       : null;
-    bar?.start(comparePackets({ packets: parsed.packets, repeat, warmupPackets }), 0, {
-      run: warmupPackets > 0 ? "warm-up native" : `native 1/${repeat}`,
-    });
+    bar?.start(total, 0, first);
     try {
-      comparisons.push(
-        compareModes({
-          direction: parsed.direction,
-          frameSize: size,
-          packets: parsed.packets,
-          linkGbps: parsed.linkGbps,
-          repeat,
-          warmupPackets,
-          onProgress: bar === null ? undefined : (run, done) => bar.update(done, { run }),
-        }),
-      );
+      results.push(run(size, bar));
     } catch (e) {
       bar?.stop();
       console.error(
         `bench: ${parsed.direction} ${size} B failed: ${e instanceof Error ? e.message : String(e)}`,
       );
-      return 1;
+      return null;
     }
     bar?.stop();
   }
+  return results;
+}
+
+/** `bench --mode both`: compare the modes at every size; returns the exit code (1 when a run fails or repeats disagree). */
+function compareCommand(parsed: BenchArgs): number {
+  const repeat = parsed.repeat ?? DEFAULT_REPEAT;
+  const warmupPackets = parsed.warmup ?? Math.min(WARMUP_PACKETS, parsed.packets);
+  const comparisons = eachSize(
+    parsed,
+    "{run} [{bar}] {percentage}% | {value}/{total} packets",
+    comparePackets({ packets: parsed.packets, repeat, warmupPackets }),
+    { run: warmupPackets > 0 ? "warm-up native" : `native 1/${repeat}` },
+    (size, bar) =>
+      compareModes({
+        direction: parsed.direction,
+        frameSize: size,
+        packets: parsed.packets,
+        linkGbps: parsed.linkGbps,
+        repeat,
+        warmupPackets,
+        onProgress: bar === null ? undefined : (run, done) => bar.update(done, { run }),
+      }),
+  );
+  if (comparisons === null) return 1;
   const settings = {
     direction: parsed.direction,
     packets: parsed.packets,
@@ -556,40 +574,24 @@ export function benchCommand(args: readonly string[] = []): number {
     console.error(`bench: ${parsed}\n${BENCH_USAGE}`);
     return 2;
   }
-  if (parsed.mode === "both") return compareCommand(parsed);
-  const runs: UdpBenchmarkResult[] = [];
-  const showBar = process.stdout.isTTY === true && !parsed.json && parsed.packets >= PROGRESS_MIN_PACKETS;
-  for (const size of parsed.sizes) {
-    const bar = showBar
-      ? new SingleBar(
-          {
-            format: `${parsed.direction} ${size} B [{bar}] {percentage}% | {value}/{total} packets`,
-            hideCursor: true,
-          },
-          Presets.shades_classic,
-        )
-      : null;
-    bar?.start(parsed.packets, 0);
-    try {
-      runs.push(
-        runUdpBenchmark({
-          mode: parsed.mode,
-          direction: parsed.direction,
-          frameSize: size,
-          packets: parsed.packets,
-          linkGbps: parsed.linkGbps,
-          onProgress: bar === null ? undefined : (done) => bar.update(done),
-        }),
-      );
-    } catch (e) {
-      bar?.stop();
-      console.error(
-        `bench: ${parsed.direction} ${size} B failed: ${e instanceof Error ? e.message : String(e)}`,
-      );
-      return 1;
-    }
-    bar?.stop();
-  }
+  const mode = parsed.mode;
+  if (mode === "both") return compareCommand(parsed);
+  const runs = eachSize(
+    parsed,
+    "[{bar}] {percentage}% | {value}/{total} packets",
+    parsed.packets,
+    {},
+    (size, bar) =>
+      runUdpBenchmark({
+        mode,
+        direction: parsed.direction,
+        frameSize: size,
+        packets: parsed.packets,
+        linkGbps: parsed.linkGbps,
+        onProgress: bar === null ? undefined : (done) => bar.update(done),
+      }),
+  );
+  if (runs === null) return 1;
   if (parsed.json) {
     const out = runs.length === 1 ? benchJson(runs[0]) : { runs: runs.map(benchJson) };
     console.log(JSON.stringify(out));
