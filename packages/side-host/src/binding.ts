@@ -22,7 +22,7 @@ import {
   type ServiceName,
   type ServiceSpec,
 } from "@side-kernel/kservice";
-import { bindAccessors } from "./accessors.js";
+import { BINDING, type BoundApi, bindKernelApi, kernelApiPrototype } from "./accessors.js";
 import type { DriverInstance } from "./driver.js";
 import { failureValue } from "./failpoints.js";
 import type { Kernel } from "./kernel.js";
@@ -214,31 +214,29 @@ const EFFECT_RELEASE = 1;
 const EFFECT_ACQUIRE = 2;
 
 /**
- * A native service stub: no checks, direct call, ledger kept, costs charged. The effect (none /
- * acquire / release, and where the key comes from) is decided once here, so the per-call path
- * makes the same charges and ledger updates as `applyEffect`, in the same order, without
+ * A native service method of `k`: no checks, direct call, ledger kept, costs charged. The effect
+ * (none / acquire / release, and where the key comes from) is decided once here, so the per-call
+ * path makes the same charges and ledger updates as `applyEffect`, in the same order, without
  * inspecting the spec.
  */
-function nativeStub(kn: Kernel, inst: DriverInstance, name: ServiceName): (...args: unknown[]) => number {
+function nativeService(name: ServiceName) {
   const spec: ServiceSpec = SERVICES[name];
   const impl = SERVICE_IMPLS[name];
   const cost = spec.cost;
   const effect = spec.effect;
-  const machine = kn.machine;
-  const clock = machine.clock;
-  const ledger = inst.ledger;
-  const counters = inst.counters;
-  const fp = kn.failpoints;
   const fail = spec.returns === "void" ? 0 : failureValue(name, spec);
   const mode = effect === undefined ? EFFECT_NONE : "releases" in effect ? EFFECT_RELEASE : EFFECT_ACQUIRE;
   const kind: ResourceKind =
     effect === undefined ? "heap" : "releases" in effect ? effect.releases : effect.acquires;
   /** Argument index of the resource key; -1 for the result. */
   const at = effect === undefined || effect.key === "ret" ? -1 : effect.key;
-  return (a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown): number => {
+  return function (this: BoundApi, a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown): number {
+    const { kn, inst } = this[BINDING];
+    const machine = kn.machine;
     machine.chargeAccesses("driver");
-    clock.charge("kernel", cost);
-    counters.serviceCalls++;
+    machine.clock.charge("kernel", cost);
+    inst.counters.serviceCalls++;
+    const fp = kn.failpoints;
     if (fp.armed !== 0 && fp.shouldFail(name, inst.name)) {
       machine.chargeAccesses("kernel");
       return fail;
@@ -247,22 +245,26 @@ function nativeStub(kn: Kernel, inst: DriverInstance, name: ServiceName): (...ar
     const rv = typeof r === "number" ? r : 0;
     if (mode === EFFECT_RELEASE) {
       const key = pick(at, a, b, c, d, e);
-      if (key !== 0) ledger.drop(kind, key);
+      if (key !== 0) inst.ledger.drop(kind, key);
     } else if (mode === EFFECT_ACQUIRE && succeeded(spec, rv)) {
-      ledger.acquire(kind, at < 0 ? rv : pick(at, a, b, c, d, e), name);
+      inst.ledger.acquire(kind, at < 0 ? rv : pick(at, a, b, c, d, e), name);
     }
     machine.chargeAccesses("kernel");
     return rv;
   };
 }
 
+/** The prototype of every native `k`: the accessors and a method per service. */
+const NATIVE_API = kernelApiPrototype(
+  Object.prototype,
+  Object.fromEntries((Object.keys(SERVICES) as ServiceName[]).map((name) => [name, nativeService(name)])),
+);
+
 /**
- * Build the native `k` for `inst`: the accessors of `bindAccessors`, which go straight to the
- * kernel MMU (CPL 0, kernel CR3) and, for port I/O and privileged instructions, to the CPU; and
- * a stub per service.
+ * Build the native `k` for `inst`: the accessors of `kernelApiPrototype`, which go straight to
+ * the kernel MMU (CPL 0, kernel CR3) and, for port I/O and privileged instructions, to the CPU;
+ * and a method per service.
  */
 export function bindNative(kn: Kernel, inst: DriverInstance): KernelApi {
-  const api = bindAccessors(kn.machine.mmu, kn.machine.cpu, inst);
-  for (const name of Object.keys(SERVICES) as ServiceName[]) api[name] = nativeStub(kn, inst, name);
-  return api as unknown as KernelApi;
+  return bindKernelApi(NATIVE_API, kn, inst) as unknown as KernelApi;
 }

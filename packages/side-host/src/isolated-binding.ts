@@ -71,7 +71,7 @@ import {
   RFLAGS_IF,
 } from "@side-kernel/paging";
 import { type ChargeCategory, InvalidOpcode, type Tss, USER_CS, USER_DS } from "@side-kernel/privilege";
-import { bindAccessors } from "./accessors.js";
+import { BINDING, type BoundApi, bindKernelApi, kernelApiPrototype } from "./accessors.js";
 import { applyEffect, SERVICE_IMPLS } from "./binding.js";
 import { type DomainOptions, DriverDomain } from "./domain.js";
 import { DriverInstance } from "./driver.js";
@@ -402,6 +402,10 @@ export class IsolatedDriverInstance extends DriverInstance {
     checkCompiledCall(stub.check, argv, this.caller, this.site);
     this.isolation.argChecks += n;
     clock.chargeTo(cats.check, cpu.costs.argCheck * n);
+    // The arguments as the driver passed them, for the ledger: `argv` is shared by every
+    // instance's calls of this service, and a nested call may reuse it during `impl`.
+    const argA = a;
+    const argB = b;
     const pdevMask = stub.pdevMask;
     const skbMask = stub.skbMask;
     if (pdevMask !== 0) {
@@ -432,8 +436,7 @@ export class IsolatedDriverInstance extends DriverInstance {
       if (this.stopped) throw DRIVER_STOPPED;
       rv = typeof r === "number" ? r : 0;
       const effect = spec.effect;
-      if (effect !== undefined)
-        applyEffect(this.ledger, name, spec, effect, rv, argv[0], argv[1], argv[2], argv[3], argv[4]);
+      if (effect !== undefined) applyEffect(this.ledger, name, spec, effect, rv, argA, argB, c, d, e);
     }
     machine.chargeAccessesTo(cats.kernel);
     // back: the domain's address space and TSS, IRET to ring 3
@@ -917,10 +920,10 @@ function handleMask(spec: ServiceSpec, kind: HandleKind): number {
 }
 
 /**
- * What a crossing stub knows about its service, decided once at bind time: the spec, the
+ * What a crossing knows about its service, decided once when this module loads: the spec, the
  * kernel-side implementation, the compiled argument checks, the argument array the checks read
- * (reused by every call: a crossing is not re-entered before its checks are done), and which
- * arguments are pci_dev shadows to translate and shared skbs to read.
+ * (reused by every call of every instance: no crossing starts before another's checks are
+ * done), and which arguments are pci_dev shadows to translate and shared skbs to read.
  */
 class CrossStub {
   readonly check: CallCheck;
@@ -951,33 +954,63 @@ const NOT_SERVICES = new Set([
   "inspect",
 ]);
 
+/** The isolated instance a `k` method runs for. */
+function isolatedOf(api: BoundApi): IsolatedDriverInstance {
+  return api[BINDING].inst as IsolatedDriverInstance;
+}
+
 /**
- * Build the isolated `k` of `inst`: the accessors of `bindAccessors` through the MMU (at CPL 3
- * in the domain while the driver runs), port I/O and `arch` on the CPU (so #GP at ring 3), an
- * RVL stub for each `rvl: "local"` service, a crossing stub for every other, and an
- * unknown-service trap for names that are not services.
+ * The service methods of an isolated `k`: an RVL method for each `rvl: "local"` service, a
+ * crossing for every other (one CrossStub per service, shared by every instance).
  */
-export function bindIsolated(kn: Kernel, inst: IsolatedDriverInstance): KernelApi {
-  const api = bindAccessors(kn.machine.mmu, kn.machine.cpu, inst);
+function isolatedServices(): Record<string, unknown> {
+  const services: Record<string, unknown> = {};
   for (const name of Object.keys(SERVICES) as ServiceName[]) {
     const spec: ServiceSpec = SERVICES[name];
     const localImpl = spec.rvl === "local" ? LOCAL_IMPLS[name] : undefined;
     if (localImpl !== undefined) {
-      api[name] = (a = 0, b = 0, c = 0) => inst.local(name, spec, localImpl, a, b, c);
+      services[name] = function (this: BoundApi, a = 0, b = 0, c = 0) {
+        return isolatedOf(this).local(name, spec, localImpl, a, b, c);
+      };
       continue;
     }
     const stub = new CrossStub(name, spec, ISOLATED_IMPLS[name] ?? SERVICE_IMPLS[name]);
-    api[name] = (a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown) =>
-      inst.cross(stub, a, b, c, d, e);
+    services[name] = function (
+      this: BoundApi,
+      a?: unknown,
+      b?: unknown,
+      c?: unknown,
+      d?: unknown,
+      e?: unknown,
+    ) {
+      return isolatedOf(this).cross(stub, a, b, c, d, e);
+    };
   }
-  const trap = new Proxy(Object.create(null) as object, {
-    get(_target, prop) {
-      if (typeof prop !== "string" || NOT_SERVICES.has(prop)) return undefined;
-      return () => inst.unknownService(prop);
-    },
-  });
-  Object.setPrototypeOf(api, trap);
-  return api as unknown as KernelApi;
+  return services;
+}
+
+/**
+ * The end of an isolated `k`'s prototype chain: any other name is an unknown service, a trap
+ * into the checked-call layer when called.
+ */
+const UNKNOWN_SERVICE_TRAP = new Proxy(Object.create(null) as object, {
+  get(_target, prop, api: BoundApi) {
+    if (typeof prop !== "string" || NOT_SERVICES.has(prop)) return undefined;
+    return () => isolatedOf(api).unknownService(prop);
+  },
+});
+
+/** The prototype of every isolated `k`. */
+const ISOLATED_API = kernelApiPrototype(UNKNOWN_SERVICE_TRAP, isolatedServices());
+
+/**
+ * Build the isolated `k` of `inst`: the accessors of `kernelApiPrototype` through the MMU (at
+ * CPL 3 in the domain while the driver runs), port I/O and `arch` on the CPU (so #GP at ring 3),
+ * an RVL method for each `rvl: "local"` service, a crossing for every other, and an
+ * unknown-service trap for names that are not services.
+ */
+export function bindIsolated(kn: Kernel, inst: IsolatedDriverInstance): KernelApi {
+  return bindKernelApi(ISOLATED_API, kn, inst) as unknown as KernelApi;
 }
 
 /**
