@@ -14,6 +14,10 @@
  * therefore exactly those of eagerly clearing the flushed entries. INVLPG and INVPCID type 0
  * clear their few entries directly. Epochs are doubles, exact up to 2^53 flushes (about 2800
  * years at 10^8 flushes a second), so they never wrap.
+ *
+ * The STLB's arrays are written only once they can differ from the L1's: until the L1 first
+ * evicts a present entry, the STLB holds exactly the L1's present entries, so it is neither
+ * searched nor filled (`Tlb.materialize` says why this is exact).
  */
 import { TLB_DIRTY, TLB_NO_EXECUTE, TLB_USER, TLB_WRITABLE } from "./bits.js";
 import {
@@ -157,8 +161,8 @@ const enum SetPcid {
 
 /**
  * Layout of one entry in `TlbArray.data` (Entry.Stride numbers from k * Entry.Stride): physical
- * page base, fill epoch, LRU stamp, PCID, and the attributes (Attr). One array, so a fill or a
- * hit touches one object and one line.
+ * page base, fill epoch, LRU stamp, PCID, the attributes (Attr), and the LRU stamp it was filled
+ * with (`Tlb.materialize`). One array, so a fill or a hit touches one object and one line.
  */
 // biome-ignore lint/suspicious/noConstEnum: file-local and never exported; inlined as literals
 const enum Entry {
@@ -168,6 +172,7 @@ const enum Entry {
   Stamp = 2,
   Pcid = 3,
   Attrs = 4,
+  FillStamp = 5,
 }
 /** The attribute word: TLB_* rights in bits 0-3, global in bit 4, PAT memory type in bits 5-7. */
 // biome-ignore lint/suspicious/noConstEnum: file-local and never exported; inlined as literals
@@ -219,6 +224,8 @@ class TlbArray {
   sizesHeld = 0;
   /** sets - 1 when `sets` is a power of two (a mask gives the set), else -1 (`setOf`). */
   private readonly setMask: number;
+  /** Set by `victim`: true when the slot it returned holds a present entry for another page or PCID. */
+  evicts = false;
 
   constructor(cfg: TlbLevelConfig, name: string, epochs: FlushEpochs) {
     const { entries, ways } = cfg;
@@ -318,6 +325,7 @@ class TlbArray {
    * entry for it, a free way (never filled, invalidated or flushed), or the LRU way.
    */
   victim(set: number, tag: number, pcid: number): number {
+    this.evicts = false;
     // The common case after a flush, in a few loads: no entry of the set can be present (every
     // one was filled before a flush that applies to it), so the first way is free.
     const ep = this.epochs;
@@ -372,7 +380,9 @@ class TlbArray {
         if (free < 0) free = k;
       }
       // Every way holds a live global entry: the least recently used one.
-      return free >= 0 ? free : lru;
+      if (free >= 0) return free;
+      this.evicts = true;
+      return lru;
     }
     // One pass with `present` inlined: a present entry for (pcid, page, size) wins wherever it
     // is; else the first slot that is not present; else the first slot of least stamp (the
@@ -400,7 +410,9 @@ class TlbArray {
         }
       } else if (free < 0) free = k;
     }
-    return free >= 0 ? free : best;
+    if (free >= 0) return free;
+    this.evicts = true;
+    return best;
   }
 
   /**
@@ -436,6 +448,7 @@ class TlbArray {
     data[b + Entry.Pa] = pa;
     data[b + Entry.Epoch] = epoch;
     data[b + Entry.Stamp] = stamp;
+    data[b + Entry.FillStamp] = stamp;
     data[b + Entry.Pcid] = pcid;
     data[b + Entry.Attrs] = attrs;
     const wayBit = 1 << (k - set * this.ways);
@@ -465,6 +478,16 @@ class TlbArray {
         if (global ? globalToo : this.data[b + Entry.Pcid] === pcid) this.tag[k] = Tag.None;
       }
     }
+  }
+
+  /** Makes every slot empty, as at construction (`Tlb.materialize`). */
+  clear(): void {
+    this.tag.fill(Tag.None);
+    this.setGlobalEpoch.fill(-1);
+    this.setEpoch.fill(-1);
+    this.setPcid.fill(-1);
+    this.setGlobalWays.fill(0);
+    this.sizesHeld = 0;
   }
 
   /** Number of present entries (a scan: for reports and tests, not hot paths). */
@@ -529,11 +552,67 @@ export class Tlb {
   hitPerms = 0;
   hitGlobal = false;
 
+  /**
+   * True while the STLB's present entries are exactly the L1's (see `materialize`): the STLB
+   * arrays are then left alone, since a lookup there after an L1 miss cannot hit.
+   */
+  private shadow: boolean;
+  /** Whether the levels' geometry allows `shadow`: an STLB set never has more ways than the L1 can fill. */
+  private readonly canShadow: boolean;
+
   /** Builds an empty TLB. Throws RangeError for a malformed level configuration. */
   constructor(options: TlbOptions = {}) {
-    this.l1 = new TlbArray(options.l1 ?? DEFAULT_L1_TLB, "L1", this.epochs);
-    const l2 = options.stlb === undefined ? DEFAULT_STLB : options.stlb;
-    this.l2 = l2 === null ? null : new TlbArray(l2, "STLB", this.epochs);
+    const l1 = new TlbArray(options.l1 ?? DEFAULT_L1_TLB, "L1", this.epochs);
+    const l2cfg = options.stlb === undefined ? DEFAULT_STLB : options.stlb;
+    const l2 = l2cfg === null ? null : new TlbArray(l2cfg, "STLB", this.epochs);
+    this.l1 = l1;
+    this.l2 = l2;
+    // Pages of one STLB set fall in one L1 set when the L1's set count divides the STLB's (a
+    // page's set is its number mod the set count); that L1 set holds at most l1.ways of them.
+    this.canShadow = l2 !== null && l2.sets % l1.sets === 0 && l1.ways <= l2.ways;
+    this.shadow = this.canShadow;
+  }
+
+  /**
+   * Leaves shadow mode: writes the L1's present entries into the emptied STLB arrays, each
+   * with the fill epoch and the LRU stamp the STLB would have given it, oldest first.
+   *
+   * Shadow mode is exact, and pays only in host time. Every fill goes to both levels, every
+   * invalidation and flush applies to both, and an STLB set never needs to evict a present
+   * entry while the L1 has not (`canShadow`): so, from an empty TLB, until the L1 first evicts
+   * a present entry, the STLB holds exactly the L1's present entries, each with the epoch and
+   * (in order) the stamp of its fill, since it is never hit. An L1 miss is then an STLB miss.
+   * The slots the STLB would have used for them do not matter: which entries are present and
+   * their LRU order decide every later lookup and eviction. An L1 about to evict a present
+   * entry calls this first; a flush of everything (`flushAllEntries(false)`) empties both
+   * levels and restarts shadow mode.
+   */
+  private materialize(): void {
+    const l1 = this.l1;
+    const l2 = this.l2 as TlbArray;
+    l2.clear();
+    const live: number[] = [];
+    for (let k = 0; k < l1.tag.length; k++) if (l1.present(k)) live.push(k);
+    const data = l1.data;
+    live.sort((a, b) => data[a * Entry.Stride + Entry.FillStamp] - data[b * Entry.Stride + Entry.FillStamp]);
+    for (const k of live) {
+      const b = k * Entry.Stride;
+      const tag = l1.tag[k];
+      const s = tag & 3;
+      const pcid = data[b + Entry.Pcid];
+      const set = l2.setOf((tag - s) * inverseSizeOf(s));
+      l2.put(
+        l2.victim(set, tag, pcid),
+        set,
+        tag,
+        pcid,
+        data[b + Entry.Pa],
+        data[b + Entry.Attrs],
+        data[b + Entry.Epoch],
+        data[b + Entry.FillStamp],
+      );
+    }
+    this.shadow = false;
   }
 
   /**
@@ -582,7 +661,7 @@ export class Tlb {
     const own = epochs.liveFrom(pcid);
     let a = this.l1;
     let k = a.find(va, pcid, all, own);
-    if (k < 0 && this.l2 !== null) {
+    if (k < 0 && this.l2 !== null && !this.shadow) {
       a = this.l2;
       k = a.find(va, pcid, all, own);
       if (k >= 0) {
@@ -683,8 +762,13 @@ export class Tlb {
   ): void {
     const tag = va + sizeIndex(size);
     const attrs = attributes(perms, global, memoryType);
-    this.l1.fill(tag, pcid, pa, attrs);
-    if (this.l2 !== null) this.l2.fill(tag, pcid, pa, attrs);
+    const l1 = this.l1;
+    const set = l1.setOf(va * inverseSizeOf(tag & 3));
+    const k = l1.victim(set, tag, pcid);
+    if (l1.evicts && this.shadow) this.materialize();
+    const ep = this.epochs;
+    l1.put(k, set, tag, pcid, pa, attrs, ep.scalar[Epoch.Now], ep.stamp());
+    if (this.l2 !== null && !this.shadow) this.l2.fill(tag, pcid, pa, attrs);
   }
 
   /** The entry that would translate `va` for `pcid`, without counting or touching LRU; undefined if none. */
@@ -694,14 +778,17 @@ export class Tlb {
     const own = this.epochs.liveFrom(pcid);
     let k = this.l1.find(va, pcid, all, own);
     if (k >= 0) return this.l1.entry(k);
-    if (this.l2 === null) return undefined;
+    if (this.l2 === null || this.shadow) return undefined;
     k = this.l2.find(va, pcid, all, own);
     return k >= 0 ? this.l2.entry(k) : undefined;
   }
 
   /** Number of present entries (not invalidated or flushed) in the L1 and the STLB; scans both. */
   get occupancy(): { l1: number; stlb: number } {
-    return { l1: this.l1.count(), stlb: this.l2 === null ? 0 : this.l2.count() };
+    return {
+      l1: this.l1.count(),
+      stlb: this.l2 === null ? 0 : this.shadow ? this.l1.count() : this.l2.count(),
+    };
   }
 
   /**
@@ -722,7 +809,7 @@ export class Tlb {
     checkPcid(pcid, `Tlb.${op}`);
     this.invalidationCount++;
     this.l1.dropPage(va, pcid, globalToo);
-    this.l2?.dropPage(va, pcid, globalToo);
+    if (!this.shadow) this.l2?.dropPage(va, pcid, globalToo);
     this.listener?.tlbInvalidated();
   }
 
@@ -732,7 +819,7 @@ export class Tlb {
    */
   dropForFault(va: number, pcid: number): void {
     this.l1.dropPage(va, pcid, false);
-    this.l2?.dropPage(va, pcid, false);
+    if (!this.shadow) this.l2?.dropPage(va, pcid, false);
     this.listener?.tlbInvalidated();
   }
 
@@ -771,6 +858,8 @@ export class Tlb {
     this.flushCount++;
     const e = this.epochs.advance();
     this.epochs.scalar[keepGlobal ? Epoch.NonGlobal : Epoch.All] = e;
+    // Both levels are empty: the STLB again holds exactly the L1's entries (none).
+    if (!keepGlobal) this.shadow = this.canShadow;
     this.listener?.tlbInvalidated(keepGlobal);
   }
 }

@@ -65,6 +65,41 @@ describe("Tlb structure", () => {
     expect(() => new Tlb({ l1: { entries: 10, ways: 4 } })).toThrow(RangeError);
     expect(() => tlb.insert(1, 0x1001, PAGE_SIZE, 0, 0, false)).toThrow(RangeError);
   });
+
+  it("keeps in the STLB, in LRU order, what the L1 evicts (default geometry)", () => {
+    // 16 L1 sets of 4 ways, 128 STLB sets of 12: pages 16 apart share an L1 set, 128 apart an
+    // STLB set. Until the L1 first evicts a present entry, the STLB arrays are not written
+    // (shadow mode); the fill that evicts writes the L1's entries there first.
+    const tlb = new Tlb();
+    const page = (i: number) => HIGH_BASE + i * 128 * PAGE_SIZE;
+    const pa = (i: number) => 0x100000 + i * PAGE_SIZE;
+    for (let i = 0; i < 4; i++) tlb.insert(0, page(i), PAGE_SIZE, pa(i), 0, i === 1);
+    expect(tlb.occupancy).toEqual({ l1: 4, stlb: 4 });
+    expect(tlb.find(page(0), 0)).toBe(true); // page 0 is now the L1's most recent
+    tlb.flushPcid(0, { keepGlobal: true }); // pages 0, 2, 3 go from both levels; page 1 stays
+    expect(tlb.occupancy).toEqual({ l1: 1, stlb: 1 });
+    for (let i = 4; i < 8; i++) tlb.insert(0, page(i), PAGE_SIZE, pa(i), 0, false);
+    // The fourth of these fills found four present entries in the L1 set and evicted page 1,
+    // the least recently used; the STLB, with 12 ways, kept every one.
+    expect(tlb.occupancy).toEqual({ l1: 4, stlb: 5 });
+    expect(tlb.peek(page(1), 0)?.pa).toBe(pa(1));
+    expect(tlb.find(page(1), 0)).toBe(true); // an STLB hit, copied into the L1 (evicting page 4)
+    expect(tlb.hitPa).toBe(pa(1));
+    expect(tlb.peek(page(4), 0)?.pa).toBe(pa(4)); // from the STLB
+    expect(tlb.stats).toMatchObject({ hits: 2, misses: 0 });
+    // Ten more pages in the same STLB set: the STLB evicts its least recently used (page 4
+    // was filled before 5, 6, 7; page 1's STLB hit made it the most recent there).
+    for (let i = 8; i < 16; i++) tlb.insert(0, page(i), PAGE_SIZE, pa(i), 0, false);
+    expect(tlb.occupancy).toEqual({ l1: 4, stlb: 12 });
+    expect(tlb.peek(page(4), 0)).toBeUndefined();
+    expect(tlb.peek(page(1), 0)?.pa).toBe(pa(1));
+    // A flush of everything empties both levels; filling again works as from new.
+    tlb.flushAll();
+    expect(tlb.occupancy).toEqual({ l1: 0, stlb: 0 });
+    tlb.insert(0, page(3), PAGE_SIZE, pa(3), 0, false);
+    expect(tlb.occupancy).toEqual({ l1: 1, stlb: 1 });
+    expect(tlb.peek(page(1), 0)).toBeUndefined();
+  });
 });
 
 describe("invalidation rules of hardware.md 1.7", () => {
