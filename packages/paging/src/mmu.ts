@@ -1219,6 +1219,7 @@ export class Mmu implements TlbListener, FastHitSource {
    * writing, and budget for all of them. Then stores them, counts `count` accesses, and
    * returns true: the same effect as the `count` store32 calls. Otherwise stores nothing and
    * returns false (the caller makes the accesses one by one, in its own order). Never throws.
+   * Each word is stored mod 2^32 (an Int32Array's negative words store their raw bits).
    */
   storeWordsIfCached(va: number, words: ArrayLike<number>, count: number): boolean {
     const off = va & Fast.PageMask;
@@ -1230,24 +1231,6 @@ export class Mmu implements TlbListener, FastHitSource {
     const u32 = this.u32;
     const w = fast[i + 1] + (off >>> 2);
     for (let k = 0; k < count; k++) u32[w + k] = words[k];
-    return true;
-  }
-
-  /**
-   * The loads of `storeWordsIfCached`: `count` load32s at `va`, `va + 4`, ... into
-   * `dst[0..count)` when all are sure to hit (same conditions, read permission); returns true.
-   * Otherwise loads nothing and returns false. Never throws.
-   */
-  loadWordsIfCached(va: number, dst: Uint32Array, count: number): boolean {
-    const off = va & Fast.PageMask;
-    const i = (va >>> Fast.PairShift) & Fast.PairMask;
-    if ((off & 3) !== 0 || off + 4 * count > PAGE_SIZE || this.budgetChunk < count) return false;
-    const fast = this.fast;
-    if (fast[i] !== va - off) return false;
-    this.budgetChunk -= count;
-    const u32 = this.u32;
-    const w = fast[i + 1] + (off >>> 2);
-    for (let k = 0; k < count; k++) dst[k] = u32[w + k];
     return true;
   }
 

@@ -114,9 +114,7 @@ export interface CpuMmu extends AccessCounters {
    * hit, returning true, else nothing stored and false (paging's Mmu.storeWordsIfCached).
    * Without it, frames are pushed one store32 at a time.
    */
-  storeWordsIfCached?(va: number, words: Uint32Array, count: number): boolean;
-  /** Optional: the loads of `storeWordsIfCached` (paging's Mmu.loadWordsIfCached); IRET uses them. */
-  loadWordsIfCached?(va: number, dst: Uint32Array, count: number): boolean;
+  storeWordsIfCached?(va: number, words: Int32Array, count: number): boolean;
 }
 
 /** Port I/O after the privilege checks (the PCI host bridge, legacy devices). */
@@ -245,7 +243,7 @@ function isLinear(v: number): boolean {
  * Puts one 8-byte stack slot, `v` (a non-negative integer below 2^53) sign-extended from bit
  * 47, into words[n] (low dword) and words[n + 1]; returns n + 2.
  */
-function putSlot(words: Uint32Array, n: number, v: number): number {
+function putSlot(words: Int32Array, n: number, v: number): number {
   if (v >= 0 && v < Num.Two32) {
     // selectors, RFLAGS, error codes: the high dword is 0 (no float division)
     words[n] = v;
@@ -324,8 +322,8 @@ export class Cpu {
   private readonly frameRsp = new Float64Array(Num.FrameHistory);
   private readonly frameKind = new Uint8Array(Num.FrameHistory);
   private frameDepth = 0;
-  /** The words of the frame being pushed (deliverOnce) or popped (iret): six 8-byte slots. */
-  private readonly frameWords = new Uint32Array(12);
+  /** The dwords of the frame deliverOnce pushes: six 8-byte slots, each low then high (raw bits). */
+  private readonly frameWords = new Int32Array(12);
 
   /**
    * Creates a CPU at CPL 0 with RFLAGS = 0x2 (interrupts off, IOPL 0), and writes CPL 0 and
@@ -841,35 +839,16 @@ export class Cpu {
     // RIP, CS, RFLAGS, RSP, SS upward from frameTop, in that order: RIP and RSP as canonical
     // pointers (low then high dword; -1 if not canonical), the others by their low dword.
     // Straight-line loads with the pointer check written out (no helper call returning a
-    // double, which would be boxed when not inlined). RIP with CS, and RSP with SS, are three
-    // dwords each: loaded at once when they hit, else one by one; either way in this order.
-    const words = this.frameWords;
-    const bulk = mmu.loadWordsIfCached !== undefined;
-    let ripLo: number;
-    let ripHi: number;
-    let newCs: number;
-    if (bulk && mmu.loadWordsIfCached!(frameTop, words, 3)) {
-      ripLo = words[0];
-      ripHi = words[1];
-      newCs = words[2] & Num.Low16;
-    } else {
-      ripLo = mmu.load32(frameTop);
-      ripHi = mmu.load32(frameTop + 4);
-      newCs = mmu.load32(frameTop + FRAME_SLOT) & Num.Low16;
-    }
+    // double, which would be boxed when not inlined). One load32 each: under Bun, reading
+    // them in bulk through a separate MMU call went through a slow call stub into the runtime
+    // on every IRET, about 6% of isolated mode's host time.
+    const ripLo = mmu.load32(frameTop);
+    const ripHi = mmu.load32(frameTop + 4);
+    const newCs = mmu.load32(frameTop + FRAME_SLOT) & Num.Low16;
     const poppedFlags = mmu.load32(frameTop + 2 * FRAME_SLOT);
-    let rspLo: number;
-    let rspHi: number;
-    let newSs: number;
-    if (bulk && mmu.loadWordsIfCached!(frameTop + 3 * FRAME_SLOT, words, 3)) {
-      rspLo = words[0];
-      rspHi = words[1];
-      newSs = words[2] & Num.Low16;
-    } else {
-      rspLo = mmu.load32(frameTop + 3 * FRAME_SLOT);
-      rspHi = mmu.load32(frameTop + 3 * FRAME_SLOT + 4);
-      newSs = mmu.load32(frameTop + 4 * FRAME_SLOT) & Num.Low16;
-    }
+    const rspLo = mmu.load32(frameTop + 3 * FRAME_SLOT);
+    const rspHi = mmu.load32(frameTop + 3 * FRAME_SLOT + 4);
+    const newSs = mmu.load32(frameTop + 4 * FRAME_SLOT) & Num.Low16;
     const ripTop = ripHi >>> 16;
     const rspTop = rspHi >>> 16;
     const newRip = ((ripHi & Num.HighDwordBit47) !== 0 ? ripTop === Num.Low16 : ripTop === 0)
@@ -1050,8 +1029,8 @@ export class Cpu {
     if (mmu.storeWordsIfCached === undefined || !mmu.storeWordsIfCached(sp, words, n)) {
       try {
         for (let k = n - 2, va = top - FRAME_SLOT; k >= 0; k -= 2, va -= FRAME_SLOT) {
-          mmu.store32(va, words[k]);
-          mmu.store32(va + 4, words[k + 1]);
+          mmu.store32(va, words[k] >>> 0);
+          mmu.store32(va + 4, words[k + 1] >>> 0);
         }
       } catch (e) {
         mmu.cpl = cpl;

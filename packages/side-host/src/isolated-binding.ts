@@ -641,7 +641,7 @@ export class IsolatedDriverInstance extends DriverInstance {
 }
 
 /** The dwords of the frame writeFrame is writing (low, high per slot). */
-const FRAME_DWORDS = new Uint32Array(FRAME_BYTES / 4);
+const FRAME_DWORDS = new Int32Array(FRAME_BYTES / 4);
 
 /**
  * Writes an IRET frame (RIP, CS, RFLAGS, RSP, SS) for ring 3 at `at`: each slot's low then high
@@ -651,7 +651,7 @@ const FRAME_DWORDS = new Uint32Array(FRAME_BYTES / 4);
  */
 function writeFrame(mmu: Kernel["mmu"], at: number, rip: number, rsp: number, rflags: number): void {
   const d = FRAME_DWORDS;
-  // A Uint32Array store keeps the value mod 2^32: the low dword, without a double `%`.
+  // A typed-array store keeps the value mod 2^32: the low dword, without a double `%`.
   d[0] = rip;
   d[1] = slotHigh(rip);
   d[2] = USER_CS;
@@ -663,7 +663,7 @@ function writeFrame(mmu: Kernel["mmu"], at: number, rip: number, rsp: number, rf
   d[8] = USER_DS;
   d[9] = 0;
   if (!mmu.storeWordsIfCached(at, d, d.length))
-    for (let j = 0; j < d.length; j++) mmu.store32(at + 4 * j, d[j]);
+    for (let j = 0; j < d.length; j++) mmu.store32(at + 4 * j, d[j] >>> 0);
 }
 
 /** The high dword of slot value `v` (a non-negative number), sign-extended from bit 47. */
