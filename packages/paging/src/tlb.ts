@@ -114,6 +114,10 @@ const enum Epoch {
   NonGlobal = 2,
   /** Not an epoch: the LRU clock both levels stamp their entries with (`FlushEpochs.stamp`). */
   Clock = 3,
+  /** The last `liveFrom` answer (a host-time memo): the epoch `Now` it was worked out in, its PCID, its value. */
+  MemoNow = 4,
+  MemoPcid = 5,
+  MemoValue = 6,
 }
 
 /**
@@ -121,8 +125,8 @@ const enum Epoch {
  * Doubles in typed arrays, so no field ever changes representation.
  */
 class FlushEpochs {
-  /** [Epoch.Now, Epoch.All, Epoch.NonGlobal, Epoch.Clock]. */
-  readonly scalar = new Float64Array(4);
+  /** [Epoch.Now, Epoch.All, Epoch.NonGlobal, Epoch.Clock, then the liveFrom memo]. */
+  readonly scalar = new Float64Array(7);
   /** Per PCID: epoch of its last flush including its global entries. */
   readonly pcidAll = new Float64Array(PCID_COUNT);
   /** Per PCID: epoch of its last flush of non-global entries. */
@@ -144,7 +148,20 @@ class FlushEpochs {
    */
   liveFrom(pcid: number): number {
     const scalar = this.scalar;
-    return Math.max(scalar[Epoch.All], scalar[Epoch.NonGlobal], this.pcidAll[pcid], this.pcidNonGlobal[pcid]);
+    // Every flush starts a new epoch before it moves a threshold, so within one epoch the
+    // answer for a PCID cannot change: a lookup and the fill after its walk reuse it.
+    if (scalar[Epoch.MemoNow] === scalar[Epoch.Now] && scalar[Epoch.MemoPcid] === pcid)
+      return scalar[Epoch.MemoValue];
+    const v = Math.max(
+      scalar[Epoch.All],
+      scalar[Epoch.NonGlobal],
+      this.pcidAll[pcid],
+      this.pcidNonGlobal[pcid],
+    );
+    scalar[Epoch.MemoNow] = scalar[Epoch.Now];
+    scalar[Epoch.MemoPcid] = pcid;
+    scalar[Epoch.MemoValue] = v;
+    return v;
   }
 }
 
