@@ -1229,7 +1229,8 @@ export class Mmu implements TlbListener, FastHitSource {
     if (fast[i] !== va - off) return false;
     this.budgetChunk -= count;
     const u32 = this.u32;
-    const w = fast[i + 1] + (off >>> 2);
+    // an int32 (a RAM word index is below 2^30): the loop's indices need no conversion
+    const w = (fast[i + 1] + (off >>> 2)) | 0;
     for (let k = 0; k < count; k++) u32[w + k] = words[k];
     return true;
   }
