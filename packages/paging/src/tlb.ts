@@ -311,28 +311,36 @@ class TlbArray {
    * (`FlushEpochs.liveFrom`), both passed in so that the two levels of one lookup share them.
    */
   find(va: number, pcid: number, all: number, own: number): number {
-    const pcidAll = this.epochs.pcidAll;
+    // One call per page size this array has held, each with its constants (a loop over the
+    // sizes left the size arithmetic to run time).
+    const held = this.sizesHeld;
+    let k = -1;
+    if ((held & 1) !== 0) k = this.findSized(Math.floor(va * 2 ** -12), PAGE_SIZE, 0, pcid, all, own);
+    if (k < 0 && (held & 2) !== 0)
+      k = this.findSized(Math.floor(va * 2 ** -21), LARGE_PAGE_SIZE, 1, pcid, all, own);
+    if (k < 0 && (held & 4) !== 0)
+      k = this.findSized(Math.floor(va * 2 ** -30), HUGE_PAGE_SIZE, 2, pcid, all, own);
+    return k;
+  }
+
+  /** `find` for pages of `size` (size index `s`), `vpn` being va's page number in that size. */
+  private findSized(vpn: number, size: number, s: number, pcid: number, all: number, own: number): number {
+    const set = this.setOf(vpn);
+    // Nothing filled in this set since the last flush that applies: no way can match.
+    if (this.setEpoch[set] < own && this.setGlobalEpoch[set] < all) return -1;
+    const tag = vpn * size + s;
     const tags = this.tag;
     const data = this.data;
-    const ways = this.ways;
-    const sizesHeld = this.sizesHeld;
-    for (let s = 0; s < 3; s++) {
-      if ((sizesHeld & (1 << s)) === 0) continue;
-      const vpn = Math.floor(va * inverseSizeOf(s));
-      const set = this.setOf(vpn);
-      // Nothing filled in this set since the last flush that applies: no way can match.
-      if (this.setEpoch[set] < own && this.setGlobalEpoch[set] < all) continue;
-      const tag = vpn * sizeOf(s) + s;
-      const first = set * ways;
-      const end = first + ways;
-      for (let k = first; k < end; k++) {
-        if (tags[k] !== tag) continue;
-        const b = k * Entry.Stride;
-        const e = data[b + Entry.Epoch];
-        if ((data[b + Entry.Attrs] & Attr.Global) !== 0) {
-          if (e >= all && e >= pcidAll[data[b + Entry.Pcid]]) return k;
-        } else if (data[b + Entry.Pcid] === pcid && e >= own) return k;
-      }
+    const pcidAll = this.epochs.pcidAll;
+    const first = set * this.ways;
+    const end = first + this.ways;
+    for (let k = first; k < end; k++) {
+      if (tags[k] !== tag) continue;
+      const b = k * Entry.Stride;
+      const e = data[b + Entry.Epoch];
+      if ((data[b + Entry.Attrs] & Attr.Global) !== 0) {
+        if (e >= all && e >= pcidAll[data[b + Entry.Pcid]]) return k;
+      } else if (data[b + Entry.Pcid] === pcid && e >= own) return k;
     }
     return -1;
   }
