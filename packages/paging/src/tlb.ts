@@ -775,7 +775,11 @@ export class Tlb {
     this.fill(pcid, va, size, pa, perms, global, memoryType);
   }
 
-  /** Caches an entry in the L1 and the STLB, each in the slot its `victim` picks. */
+  /**
+   * Caches an entry in the L1 and (out of shadow mode) the STLB, each in the slot its `victim`
+   * picks. An L1 fill that would evict a present entry in shadow mode first writes the L1's
+   * entries into the STLB (`materialize`).
+   */
   private fill(
     pcid: number,
     va: number,
