@@ -308,6 +308,12 @@ class FastPath {
   }
 }
 
+/** The PAT memory-type index 4*PAT + 2*PCD + PWT of a leaf entry (low half `lo`) mapping a page of `size`. */
+function memoryType(lo: number, size: PageSize): number {
+  const pat = (lo & (size === PAGE_SIZE ? PTE_PAT : PTE_PAT_LARGE)) !== 0 ? 4 : 0;
+  return pat | ((lo & PTE_PCD) !== 0 ? 2 : 0) | ((lo & PTE_PWT) !== 0 ? 1 : 0);
+}
+
 function hex(v: number): string {
   return `0x${v.toString(16)}`;
 }
@@ -726,11 +732,12 @@ export class Mmu implements TlbListener, FastHitSource {
       throw new GeneralProtection(`non-canonical address ${formatLinear(va)}`);
     }
     const tlb = this.tlb;
-    if (tlb.find(va, this.pcid)) {
+    const pcid = this.pcid;
+    if (tlb.find(va, pcid)) {
       const perms = tlb.hitPerms;
       const code = this.rightsFault(perms, access, implicit);
       if (code !== 0) {
-        tlb.dropForFault(va, this.pcid);
+        tlb.dropForFault(va, pcid);
         throw new PageFault(va, code);
       }
       if (access !== Acc.Write || (perms & TLB_DIRTY) !== 0) {
@@ -740,35 +747,23 @@ export class Mmu implements TlbListener, FastHitSource {
       }
       // A write through an entry cached with D=0: walk again to set D (hardware.md 1.7 suggestion).
     }
-    return this.walk(va, access, implicit);
-  }
-
-  private fillFast(va: number, pa: number, perms: number, global: boolean): void {
-    const off = va & Fast.PageMask;
-    const page = pa - off;
-    if (page + PAGE_SIZE > this.ramSize) return;
-    const i = (va >>> Fast.PairShift) & Fast.PairMask;
-    const write = (perms & TLB_DIRTY) !== 0 && this.explicitWriteAllowed(perms);
-    this.context.fill(i, va - off, page / 4, global, write);
-  }
-
-  private notPresentCode(access: number, implicit: boolean): number {
-    const user = this._cpl === 3 && !implicit;
-    const instr = access === Acc.Fetch && ((this._efer & EFER_NXE) !== 0 || (this._cr4 & CR4_SMEP) !== 0);
-    return (access === Acc.Write ? PF_WRITE : 0) | (user ? PF_USER : 0) | (instr ? PF_INSTR : 0);
+    if (tlb.vacant >= 0) {
+      const pa = this.refill(va, access, implicit);
+      if (pa >= 0) return pa;
+    }
+    return this.walkAny(va, access, implicit);
   }
 
   /**
-   * The page walk (hardware.md 1.2-1.5): sets A in every entry used and D in the leaf on a
-   * permitted write, caches the translation in the TLB (and the fast path), and returns the
-   * physical address, or throws the #PF of the first entry that stops it.
-   *
-   * The common case first, for host time: four present entries with A already set, none with
-   * a reserved bit, a 4 KiB leaf, and the access allowed. It writes nothing (but D on a write)
-   * until it knows it is that case; anything else is left to `walkAny`, which handles every
-   * case, so the outcome is walkAny's in all cases.
+   * The common TLB miss, in one method for host time (most misses follow a flush, and every
+   * call costs under JSC): `tlb.find` has just missed `va` and left `tlb.vacant` >= 0. If the
+   * walk (hardware.md 1.2-1.5) finds four present entries with A already set, no reserved bit,
+   * a 4 KiB leaf and the access allowed, sets D in the leaf on a write, caches the translation
+   * (`tlb.fillVacant`) and, for an explicit read or write, the fast path, and returns the
+   * physical address. Otherwise returns -1 having changed nothing, and `walkAny` does what
+   * this would have done, or faults.
    */
-  private walk(va: number, access: number, implicit: boolean): number {
+  private refill(va: number, access: number, implicit: boolean): number {
     const u32 = this.u32;
     const ramSize = this.ramSize;
     const bad = this.hiMask | ((this._efer & EFER_NXE) !== 0 ? 0 : PTE_XD_HI);
@@ -788,41 +783,62 @@ export class Mmu implements TlbListener, FastHitSource {
             ? ((vaHi << 2) | (vaLo >>> 30)) & 511
             : (vaLo >>> 21) & 511;
       const ea = table + index * ENTRY_SIZE;
-      if (ea + ENTRY_SIZE > ramSize) return this.walkAny(va, access, implicit);
+      if (ea + ENTRY_SIZE > ramSize) return -1;
       lo = u32[ea >>> 2];
       hi = u32[(ea >>> 2) + 1];
-      if ((lo & (PTE_P | PTE_A | PTE_PS)) !== (PTE_P | PTE_A) || (hi & bad) !== 0)
-        return this.walkAny(va, access, implicit);
+      if ((lo & (PTE_P | PTE_A | PTE_PS)) !== (PTE_P | PTE_A) || (hi & bad) !== 0) return -1;
       all &= lo;
       any |= hi;
       table = (hi & PTE_ADDR_HI_MASK) * Fast.Two32 + ((lo & PTE_ADDR_LO_MASK) >>> 0);
     }
     // PTE: present, accessed, no reserved bit (bit 7 is PAT here).
     const ea = table + ((vaLo >>> 12) & 511) * ENTRY_SIZE;
-    if (ea + ENTRY_SIZE > ramSize) return this.walkAny(va, access, implicit);
+    if (ea + ENTRY_SIZE > ramSize) return -1;
     const w = ea >>> 2;
     lo = u32[w];
     hi = u32[w + 1];
-    if ((lo & (PTE_P | PTE_A)) !== (PTE_P | PTE_A) || (hi & bad) !== 0)
-      return this.walkAny(va, access, implicit);
+    if ((lo & (PTE_P | PTE_A)) !== (PTE_P | PTE_A) || (hi & bad) !== 0) return -1;
     all &= lo;
     any |= hi;
     let perms =
       ((all & PTE_RW) !== 0 ? TLB_WRITABLE : 0) |
       ((all & PTE_US) !== 0 ? TLB_USER : 0) |
       ((any & PTE_XD_HI) !== 0 ? TLB_NO_EXECUTE : 0);
-    if (this.rightsFault(perms, access, implicit) !== 0) return this.walkAny(va, access, implicit);
-    this.tlb.recordWalk();
+    if (this.rightsFault(perms, access, implicit) !== 0) return -1;
     if ((lo & PTE_D) !== 0) perms |= TLB_DIRTY;
     else if (access === Acc.Write) {
       u32[w] = (lo | PTE_D) >>> 0;
       perms |= TLB_DIRTY;
     }
+    const offset = vaLo & Fast.PageMask;
     const pagePa = (hi & PTE_ADDR_HI_MASK) * Fast.Two32 + ((lo & PTE_ADDR_LO_MASK) >>> 0);
-    return this.cacheLeaf(va, vaLo & Fast.PageMask, lo, PAGE_SIZE, pagePa, perms, access, implicit);
+    const global = (lo & PTE_G) !== 0 && (this._cr4 & CR4_PGE) !== 0;
+    this.tlb.fillVacant(va - offset, this.pcid, pagePa, perms, global, memoryType(lo, PAGE_SIZE));
+    const pa = pagePa + offset;
+    if (!implicit && access !== Acc.Fetch) this.fillFast(va, pa, perms, global);
+    return pa;
   }
 
-  /** The page walk in every case (see `walk`). */
+  private fillFast(va: number, pa: number, perms: number, global: boolean): void {
+    const off = va & Fast.PageMask;
+    const page = pa - off;
+    if (page + PAGE_SIZE > this.ramSize) return;
+    const i = (va >>> Fast.PairShift) & Fast.PairMask;
+    const write = (perms & TLB_DIRTY) !== 0 && this.explicitWriteAllowed(perms);
+    this.context.fill(i, va - off, page / 4, global, write);
+  }
+
+  private notPresentCode(access: number, implicit: boolean): number {
+    const user = this._cpl === 3 && !implicit;
+    const instr = access === Acc.Fetch && ((this._efer & EFER_NXE) !== 0 || (this._cr4 & CR4_SMEP) !== 0);
+    return (access === Acc.Write ? PF_WRITE : 0) | (user ? PF_USER : 0) | (instr ? PF_INSTR : 0);
+  }
+
+  /**
+   * The page walk (hardware.md 1.2-1.5), in every case: sets A in every entry used and D in the
+   * leaf on a permitted write, caches the translation in the TLB (and the fast path), and
+   * returns the physical address, or throws the #PF of the first entry that stops it.
+   */
   private walkAny(va: number, access: number, implicit: boolean): number {
     const tlb = this.tlb;
     tlb.recordWalk();
@@ -899,7 +915,7 @@ export class Mmu implements TlbListener, FastHitSource {
   }
 
   /**
-   * The end of every walk: caches the translation of `va` (offset `offset` in a page of `size`
+   * The end of `walkAny`: caches the translation of `va` (offset `offset` in a page of `size`
    * at `pagePa`, leaf entry low half `lo`, rights `perms`) in the TLB and, for an explicit read
    * or write, the fast path; returns the physical address.
    */
@@ -914,9 +930,7 @@ export class Mmu implements TlbListener, FastHitSource {
     implicit: boolean,
   ): number {
     const global = (lo & PTE_G) !== 0 && (this._cr4 & CR4_PGE) !== 0;
-    const pat = (lo & (size === PAGE_SIZE ? PTE_PAT : PTE_PAT_LARGE)) !== 0 ? 4 : 0;
-    const memType = pat | ((lo & PTE_PCD) !== 0 ? 2 : 0) | ((lo & PTE_PWT) !== 0 ? 1 : 0);
-    this.tlb.insertFromWalk(this.pcid, va - offset, size, pagePa, perms, global, memType);
+    this.tlb.insertFromWalk(this.pcid, va - offset, size, pagePa, perms, global, memoryType(lo, size));
     const pa = pagePa + offset;
     if (!implicit && access !== Acc.Fetch) this.fillFast(va, pa, perms, global);
     return pa;

@@ -243,6 +243,11 @@ class TlbArray {
   private readonly setMask: number;
   /** Set by `victim`: true when the slot it returned holds a present entry for another page or PCID. */
   evicts = false;
+  /**
+   * Set by `find`: the set of the looked-up va's 4 KiB page when no entry of it is present
+   * (for any PCID), so that a fill of that page takes its first way; else -1.
+   */
+  vacant = -1;
 
   constructor(cfg: TlbLevelConfig, name: string, epochs: FlushEpochs) {
     const { entries, ways } = cfg;
@@ -311,11 +316,11 @@ class TlbArray {
    * (`FlushEpochs.liveFrom`), both passed in so that the two levels of one lookup share them.
    */
   find(va: number, pcid: number, all: number, own: number): number {
-    // One call per page size this array has held, each with its constants (a loop over the
-    // sizes left the size arithmetic to run time).
+    // One call per page size, each with its constants (a loop over the sizes left the size
+    // arithmetic to run time): 4 KiB pages always (for `vacant`), the others once held.
     const held = this.sizesHeld;
-    let k = -1;
-    if ((held & 1) !== 0) k = this.findSized(Math.floor(va * 2 ** -12), PAGE_SIZE, 0, pcid, all, own);
+    this.vacant = -1;
+    let k = this.findSized(Math.floor(va * 2 ** -12), PAGE_SIZE, 0, pcid, all, own);
     if (k < 0 && (held & 2) !== 0)
       k = this.findSized(Math.floor(va * 2 ** -21), LARGE_PAGE_SIZE, 1, pcid, all, own);
     if (k < 0 && (held & 4) !== 0)
@@ -323,11 +328,19 @@ class TlbArray {
     return k;
   }
 
-  /** `find` for pages of `size` (size index `s`), `vpn` being va's page number in that size. */
+  /**
+   * `find` for pages of `size` (size index `s`), `vpn` being va's page number in that size. For
+   * 4 KiB pages it also sets `vacant`.
+   */
   private findSized(vpn: number, size: number, s: number, pcid: number, all: number, own: number): number {
     const set = this.setOf(vpn);
     // Nothing filled in this set since the last flush that applies: no way can match.
-    if (this.setEpoch[set] < own && this.setGlobalEpoch[set] < all) return -1;
+    if (this.setEpoch[set] < own && this.setGlobalEpoch[set] < all) {
+      // Nor is any entry of another PCID present (`victim`'s O(1) case): the set is vacant.
+      const setPcid = this.setPcid[set];
+      if (s === 0 && (setPcid === -1 || setPcid === pcid)) this.vacant = set;
+      return -1;
+    }
     const tag = vpn * size + s;
     const tags = this.tag;
     const data = this.data;
@@ -576,6 +589,12 @@ export class Tlb {
   hitSize = 0;
   hitPerms = 0;
   hitGlobal = false;
+  /**
+   * Set by `find`: after a miss, the L1 set of the va's 4 KiB page when it holds no present
+   * entry and the STLB is in shadow mode or absent (a fill of that page would take the set's
+   * first way: `fillVacant`); else -1.
+   */
+  vacant = -1;
 
   /**
    * True while the STLB's present entries are exactly the L1's (see `materialize`): the STLB
@@ -676,6 +695,28 @@ export class Tlb {
   }
 
   /**
+   * `recordWalk` and `insertFromWalk` of a 4 KiB page, in one call, after a `find` that missed
+   * and left `vacant` >= 0: caches the translation of `page` (4 KiB aligned, containing the va
+   * looked up) to `pa` in the first way of L1 set `vacant`, where `insertFromWalk` would. Any
+   * other TLB operation in between corrupts the TLB.
+   */
+  fillVacant(
+    page: number,
+    pcid: number,
+    pa: number,
+    perms: number,
+    global: boolean,
+    memoryType: number,
+  ): void {
+    this.walkCount++;
+    const l1 = this.l1;
+    const ep = this.epochs;
+    const attrs = attributes(perms, global, memoryType);
+    const set = this.vacant;
+    l1.put(set * l1.ways, set, page, pcid, pa, attrs, ep.scalar[Epoch.Now], ep.stamp());
+  }
+
+  /**
    * Looks up `va` for `pcid`, counting a hit or a miss. On a hit returns true and sets
    * hitPage/hitPa/hitSize/hitPerms (an STLB hit is copied into the L1). Never throws
    * (`va` must be a valid linear address; the MMU checks it).
@@ -698,8 +739,10 @@ export class Tlb {
     }
     if (k < 0) {
       this.missCount++;
+      this.vacant = this.l2 === null || this.shadow ? this.l1.vacant : -1;
       return false;
     }
+    this.vacant = -1;
     const b = k * Entry.Stride;
     const data = a.data;
     data[b + Entry.Stamp] = epochs.stamp();

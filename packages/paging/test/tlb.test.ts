@@ -1,13 +1,16 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
+  AddressSpace,
   CR4_PAE,
   CR4_PCIDE,
   CR4_PGE,
   CR4_SMEP,
   GeneralProtection,
   LARGE_PAGE_SIZE,
+  Mmu,
   PAGE_SIZE,
+  PageFault,
   type PageSize,
   TLB_WRITABLE,
   Tlb,
@@ -521,5 +524,121 @@ describe("flushes by epoch (O(1) in host time) against eager clearing", () => {
     m.mmu.load32(PAGE_A);
     m.mmu.load32(PAGE_A);
     expect(m.mmu.tlb.stats).toMatchObject({ hits: 1, misses: 1, walks: 1 });
+  });
+});
+
+describe("refills into a vacant set (Tlb.vacant, fillVacant)", () => {
+  /** The same TLB with the shortcut off: every walk's fill goes through `insertFromWalk`. */
+  class PlainTlb extends Tlb {
+    override find(va: number, pcid: number): boolean {
+      const hit = super.find(va, pcid);
+      this.vacant = -1;
+      return hit;
+    }
+  }
+  /**
+   * 4 KiB pages (user and kernel, some global) over both sets of the small L1, and one 2 MiB
+   * page: set 0 holds no global 4 KiB page, so it is often vacant after a flush, also once the
+   * L1 has evicted a present entry (the STLB out of shadow mode).
+   */
+  const PAGES = [0x1000, 0x2000, 0x4000, 0x7000, HIGH_BASE + 0x2000, HIGH_BASE + 0x5000, 0x60_0000];
+  const GEOMETRIES = [
+    { l1: { entries: 4, ways: 2 }, stlb: { entries: 8, ways: 2 } },
+    { l1: { entries: 4, ways: 2 }, stlb: null },
+    {},
+  ];
+  const op = fc.oneof(
+    {
+      weight: 8,
+      arbitrary: fc.record({
+        t: fc.constant("access" as const),
+        page: fc.nat(PAGES.length - 1),
+        write: fc.boolean(),
+      }),
+    },
+    {
+      weight: 3,
+      arbitrary: fc.record({
+        t: fc.constant("cr3" as const),
+        s: fc.nat(1),
+        pcid: fc.nat(2),
+        noFlush: fc.boolean(),
+      }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({ t: fc.constant("invlpg" as const), page: fc.nat(PAGES.length - 1) }),
+    },
+    { weight: 1, arbitrary: fc.record({ t: fc.constant("cpl" as const), cpl: fc.constantFrom(0, 3) }) },
+  );
+
+  /** One machine: two address spaces mapping PAGES to different frames, CR4.PGE and PCIDE as given. */
+  function rig(tlb: Tlb, pcide: boolean) {
+    const m = machine();
+    const mmu = new Mmu(m.memory, { tlb });
+    const spaces = [m.space, new AddressSpace(m.memory, m.frames)];
+    const data = m.frames.allocContiguous(2 * PAGES.length);
+    for (const [s, sp] of spaces.entries()) {
+      for (const [i, va] of PAGES.entries()) {
+        const flags = { user: va < HIGH_BASE, writable: true, global: i % 3 === 0 };
+        // the 2 MiB page in the top quarter of the 16 MiB, clear of the allocator's frames
+        if (i === PAGES.length - 1) sp.map(va, 12 * 2 ** 20 + s * LARGE_PAGE_SIZE, LARGE_PAGE_SIZE, flags);
+        else sp.map(va, data + (PAGES.length * s + i) * PAGE_SIZE, PAGE_SIZE, flags);
+      }
+    }
+    mmu.writeCr4(CR4_PAE | CR4_PGE | (pcide ? CR4_PCIDE : 0));
+    mmu.writeCr3(spaces[0].root);
+    return { mmu, spaces, pcide };
+  }
+  type Op = typeof op extends fc.Arbitrary<infer T> ? T : never;
+  function step(r: ReturnType<typeof rig>, o: Op): string {
+    const { mmu } = r;
+    try {
+      if (o.t === "access") {
+        const va = PAGES[o.page] + 8;
+        if (o.write) mmu.store32(va, 0x1234);
+        return `value ${mmu.load32(va)}`;
+      }
+      if (o.t === "cr3") mmu.writeCr3(r.spaces[o.s].root | (r.pcide ? o.pcid : 0), r.pcide && o.noFlush);
+      else if (o.t === "invlpg") mmu.invlpg(PAGES[o.page]);
+      else mmu.cpl = o.cpl;
+      return "ok";
+    } catch (e) {
+      if (e instanceof PageFault) return `fault ${e.errorCode}`;
+      throw e;
+    }
+  }
+  /** Everything the TLB shows: every page's entry under every PCID, the occupancy, the counters. */
+  const snapshot = (tlb: Tlb) => ({
+    entries: PAGES.flatMap((va) => [0, 1, 2].map((pcid) => tlb.peek(va, pcid) ?? null)),
+    occupancy: tlb.occupancy,
+    stats: { ...tlb.stats },
+  });
+
+  it("leaves the TLB as the general refill does, op by op", () => {
+    fc.assert(
+      fc.property(
+        fc.nat(GEOMETRIES.length - 1),
+        fc.boolean(),
+        fc.array(op, { minLength: 20, maxLength: 150 }),
+        (g, pcide, ops) => {
+          const fast = rig(new Tlb(GEOMETRIES[g]), pcide);
+          const plain = rig(new PlainTlb(GEOMETRIES[g]), pcide);
+          ops.forEach((o, i) => {
+            expect(step(fast, o), `op ${i}`).toBe(step(plain, o));
+            expect(snapshot(fast.mmu.tlb), `TLB after op ${i}`).toEqual(snapshot(plain.mmu.tlb));
+          });
+        },
+      ),
+      { numRuns: 200 },
+    );
+  }, 30_000);
+
+  it("takes the shortcut after a flush", () => {
+    const r = rig(new Tlb(), false);
+    step(r, { t: "access", page: 1, write: false });
+    r.mmu.writeCr3(r.spaces[1].root);
+    r.mmu.tlb.find(PAGES[1], 0);
+    expect(r.mmu.tlb.vacant).toBeGreaterThanOrEqual(0);
   });
 });
