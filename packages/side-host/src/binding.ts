@@ -198,38 +198,56 @@ export function applyEffect(
   d: unknown,
   e: unknown,
 ): void {
-  if ("acquires" in effect) {
-    if (!succeeded(spec, r)) return;
-    const key = effect.key === "ret" ? r : pick(effect.key, a, b, c, d, e);
-    ledger.acquire(effect.acquires, key, name);
-  } else {
-    const key = pick(effect.key, a, b, c, d, e);
-    if (key !== 0) ledger.drop(effect.releases, key);
-  }
+  new EffectPlan(name, spec, effect).apply(ledger, r, a, b, c, d, e);
 }
 
-/** What a native stub does to the ledger after a call, decided once per service. */
+/** What an EffectPlan does to the ledger. */
 const EFFECT_NONE = 0;
 const EFFECT_RELEASE = 1;
 const EFFECT_ACQUIRE = 2;
 
 /**
- * A native service method of `k`: no checks, direct call, ledger kept, costs charged. The effect
- * (none / acquire / release, and where the key comes from) is decided once here, so the per-call
- * path makes the same charges and ledger updates as `applyEffect`, in the same order, without
- * inspecting the spec.
+ * A service's ledger effect decided once (none, acquire or release; the resource kind; where
+ * the key comes from), so that each call applies it as `applyEffect` does without inspecting
+ * the spec (under JSC, the per-call `in` test on effects of several shapes went to the runtime).
+ */
+export class EffectPlan {
+  private readonly mode: number;
+  private readonly kind: ResourceKind;
+  /** Argument index of the resource key; -1 for the result. */
+  private readonly at: number;
+
+  constructor(
+    readonly name: string,
+    readonly spec: ServiceSpec,
+    effect: Effect | undefined = spec.effect,
+  ) {
+    this.mode = effect === undefined ? EFFECT_NONE : "releases" in effect ? EFFECT_RELEASE : EFFECT_ACQUIRE;
+    this.kind = effect === undefined ? "heap" : "releases" in effect ? effect.releases : effect.acquires;
+    this.at = effect === undefined || effect.key === "ret" ? -1 : effect.key;
+  }
+
+  /** Applies the effect of a call with arguments a..e that returned `r` to `ledger`. */
+  apply(ledger: Ledger, r: number, a: unknown, b: unknown, c: unknown, d: unknown, e: unknown): void {
+    if (this.mode === EFFECT_RELEASE) {
+      const key = pick(this.at, a, b, c, d, e);
+      if (key !== 0) ledger.drop(this.kind, key);
+    } else if (this.mode === EFFECT_ACQUIRE && succeeded(this.spec, r)) {
+      ledger.acquire(this.kind, this.at < 0 ? r : pick(this.at, a, b, c, d, e), this.name);
+    }
+  }
+}
+
+/**
+ * A native service method of `k`: no checks, direct call, ledger kept (its EffectPlan decided
+ * once here), costs charged.
  */
 function nativeService(name: ServiceName) {
   const spec: ServiceSpec = SERVICES[name];
   const impl = SERVICE_IMPLS[name];
   const cost = spec.cost;
-  const effect = spec.effect;
   const fail = spec.returns === "void" ? 0 : failureValue(name, spec);
-  const mode = effect === undefined ? EFFECT_NONE : "releases" in effect ? EFFECT_RELEASE : EFFECT_ACQUIRE;
-  const kind: ResourceKind =
-    effect === undefined ? "heap" : "releases" in effect ? effect.releases : effect.acquires;
-  /** Argument index of the resource key; -1 for the result. */
-  const at = effect === undefined || effect.key === "ret" ? -1 : effect.key;
+  const effect = new EffectPlan(name, spec);
   return function (this: BoundApi, a?: unknown, b?: unknown, c?: unknown, d?: unknown, e?: unknown): number {
     const { kn, inst } = this[BINDING];
     const machine = kn.machine;
@@ -243,12 +261,7 @@ function nativeService(name: ServiceName) {
     }
     const r = impl(kn, inst, a, b, c, d, e);
     const rv = typeof r === "number" ? r : 0;
-    if (mode === EFFECT_RELEASE) {
-      const key = pick(at, a, b, c, d, e);
-      if (key !== 0) inst.ledger.drop(kind, key);
-    } else if (mode === EFFECT_ACQUIRE && succeeded(spec, rv)) {
-      inst.ledger.acquire(kind, at < 0 ? rv : pick(at, a, b, c, d, e), name);
-    }
+    effect.apply(inst.ledger, rv, a, b, c, d, e);
     machine.chargeAccesses("kernel");
     return rv;
   };

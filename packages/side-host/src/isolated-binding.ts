@@ -72,7 +72,7 @@ import {
 } from "@side-kernel/paging";
 import { type ChargeCategory, InvalidOpcode, type Tss, USER_CS, USER_DS } from "@side-kernel/privilege";
 import { BINDING, type BoundApi, bindKernelApi, kernelApiPrototype } from "./accessors.js";
-import { applyEffect, SERVICE_IMPLS } from "./binding.js";
+import { EffectPlan, SERVICE_IMPLS } from "./binding.js";
 import { type DomainOptions, DriverDomain } from "./domain.js";
 import { DriverInstance } from "./driver.js";
 import { hexAddr, KernelBug, KernelPanic, Livelock } from "./errors.js";
@@ -435,8 +435,7 @@ export class IsolatedDriverInstance extends DriverInstance {
       }
       if (this.stopped) throw DRIVER_STOPPED;
       rv = typeof r === "number" ? r : 0;
-      const effect = spec.effect;
-      if (effect !== undefined) applyEffect(this.ledger, name, spec, effect, rv, argA, argB, c, d, e);
+      stub.effect.apply(this.ledger, rv, argA, argB, c, d, e);
     }
     machine.chargeAccessesTo(cats.kernel);
     // back: the domain's address space and TSS, IRET to ring 3
@@ -459,8 +458,10 @@ export class IsolatedDriverInstance extends DriverInstance {
   }
 
   /** Runs an RVL-local service: counted, charged as driver work, site kept for faults. */
-  local(name: string, spec: ServiceSpec, impl: LocalImpl, a: number, b: number, c: number): number {
+  local(effect: EffectPlan, impl: LocalImpl, a: number, b: number, c: number): number {
     if (this.stopped) throw DRIVER_STOPPED;
+    const name = effect.name;
+    const spec = effect.spec;
     this.isolation.localCalls++;
     this.counters.serviceCalls++;
     const saved = this.site.service;
@@ -472,8 +473,7 @@ export class IsolatedDriverInstance extends DriverInstance {
       return failureValue(name, spec);
     }
     const r = impl(this, a, b, c);
-    const effect = spec.effect;
-    if (effect !== undefined) applyEffect(this.ledger, name, spec, effect, r, a, b, c, 0, 0);
+    effect.apply(this.ledger, r, a, b, c, 0, 0);
     this.site.service = saved;
     return r;
   }
@@ -930,6 +930,7 @@ class CrossStub {
   readonly argv: unknown[];
   readonly pdevMask: number;
   readonly skbMask: number;
+  readonly effect: EffectPlan;
 
   constructor(
     readonly name: ServiceName,
@@ -940,6 +941,7 @@ class CrossStub {
     this.argv = new Array(spec.args.length).fill(0);
     this.pdevMask = handleMask(spec, "pci-dev");
     this.skbMask = handleMask(spec, "skb");
+    this.effect = new EffectPlan(name, spec);
   }
 }
 
@@ -969,8 +971,9 @@ function isolatedServices(): Record<string, unknown> {
     const spec: ServiceSpec = SERVICES[name];
     const localImpl = spec.rvl === "local" ? LOCAL_IMPLS[name] : undefined;
     if (localImpl !== undefined) {
+      const effect = new EffectPlan(name, spec);
       services[name] = function (this: BoundApi, a = 0, b = 0, c = 0) {
-        return isolatedOf(this).local(name, spec, localImpl, a, b, c);
+        return isolatedOf(this).local(effect, localImpl, a, b, c);
       };
       continue;
     }
