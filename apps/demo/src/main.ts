@@ -1,13 +1,15 @@
 /**
  * side-kernel demo CLI: `bun src/main.ts [command]`. Commands dispatch through a table (add
- * new ones there); an unknown command prints usage on stderr and exits with code 2.
+ * new ones there); an unknown command prints usage on stderr and exits with code 2. The
+ * process exits with the command's code once it has finished (`bench --mode both` terminates
+ * its workers first).
  */
 import { benchCommand } from "./commands/bench.js";
 import { pagingCommand } from "./commands/paging.js";
 import { tourCommand } from "./commands/tour.js";
 
-/** Command table: name -> [one-line description, handler(arguments after the name) returning the exit code]. */
-export const COMMANDS: Record<string, [string, (args: string[]) => number]> = {
+/** Command table: name -> [one-line description, handler(arguments after the name) returning the exit code, or a promise of it]. */
+export const COMMANDS: Record<string, [string, (args: string[]) => number | Promise<number>]> = {
   tour: [
     "the core experiment: paging, native vs isolated on one workload, a flipped driver pointer",
     tourCommand,
@@ -28,8 +30,8 @@ export function usage(): string {
   return `usage: bun src/main.ts [command] [arguments]\n\ncommands (default: tour):\n${lines.join("\n")}`;
 }
 
-/** Runs the command named in `argv` (default "tour"); returns the exit code. */
-export function main(argv: string[]): number {
+/** Runs the command named in `argv` (default "tour"); resolves with the exit code. */
+export async function main(argv: string[]): Promise<number> {
   const name = argv[0] ?? "tour";
   const entry = COMMANDS[name];
   if (entry === undefined) {
@@ -39,4 +41,4 @@ export function main(argv: string[]): number {
   return entry[1](argv.slice(1));
 }
 
-if (import.meta.main) process.exit(main(process.argv.slice(2)));
+if (import.meta.main) process.exit(await main(process.argv.slice(2)));

@@ -2,6 +2,9 @@ import { runUdpBenchmark, type UdpBenchmarkOptions, type UdpBenchmarkResult } fr
 import { describe, expect, it } from "vitest";
 import {
   ALL_SIZES,
+  BENCH_USAGE,
+  type BenchDeps,
+  benchCommand,
   benchJson,
   benchTable,
   compareModes,
@@ -11,14 +14,22 @@ import {
   parseBenchArgs,
   repeatsDisagreement,
   simulatedFigures,
+  WARMUP_PACKETS,
 } from "../src/commands/bench.js";
 import { main } from "../src/main.js";
+import { inProcessWorkers } from "./in-process-worker.js";
 
 /** ANSI colour escapes (cli-table3 colours its borders and heads). */
 const ANSI = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*m`, "g");
 
-/** Runs main(argv) with console.log and console.error captured. */
-function capture(argv: string[]): { code: number; out: string; err: string } {
+/**
+ * Runs main(argv), or with `deps` `benchCommand(argv after "bench", deps)` (Node has no Worker:
+ * tests of `--mode both` pass in-process workers), with console.log and console.error captured.
+ */
+async function capture(
+  argv: string[],
+  deps?: BenchDeps,
+): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
   const log = console.log;
@@ -26,7 +37,7 @@ function capture(argv: string[]): { code: number; out: string; err: string } {
   console.log = (m: string) => out.push(m);
   console.error = (m: string) => err.push(m);
   try {
-    const code = main(argv);
+    const code = deps === undefined ? await main(argv) : await benchCommand(argv.slice(1), deps);
     return { code, out: out.join("\n"), err: err.join("\n") };
   } finally {
     console.log = log;
@@ -69,12 +80,12 @@ describe("demo bench command", () => {
     expect(parseBenchArgs(["64"])).toMatch(/unexpected argument "64"/);
   });
 
-  it("exits 2 with the usage on a bad argument", () => {
+  it("exits 2 with the usage on a bad argument", async () => {
     const errors: string[] = [];
     const orig = console.error;
     console.error = (m: string) => errors.push(m);
     try {
-      expect(main(["bench", "--size", "9000"])).toBe(2);
+      expect(await main(["bench", "--size", "9000"])).toBe(2);
     } finally {
       console.error = orig;
     }
@@ -116,13 +127,15 @@ describe("demo bench --mode both", () => {
     // the default is applied when the comparison runs
     expect((parseBenchArgs(["--mode", "both"]) as { repeat?: number }).repeat).toBeUndefined();
     expect(DEFAULT_REPEAT).toBe(3);
+    expect(WARMUP_PACKETS).toBe(50_000);
+    expect(BENCH_USAGE).toMatch(/--warmup .*\(default\s+50000, or --packets if fewer\)/s);
     expect(parseBenchArgs(["--mode", "both", "--warmup", "0"])).toMatchObject({ mode: "both", warmup: 0 });
     expect((parseBenchArgs(["--mode", "both"]) as { warmup?: number }).warmup).toBeUndefined();
     // --repeat after --mode both works too
     expect((parseBenchArgs(["--repeat", "2", "--mode", "both"]) as { repeat?: number }).repeat).toBe(2);
   });
 
-  it("names a bad --repeat or --mode and exits 2 with the usage", () => {
+  it("names a bad --repeat or --mode and exits 2 with the usage, starting no worker", async () => {
     expect(parseBenchArgs(["--mode", "both", "--repeat", "0"])).toMatch(
       /--repeat "0" is not an integer 1..100/,
     );
@@ -143,7 +156,9 @@ describe("demo bench --mode both", () => {
       ["bench", "--mode", "both", "--repeat", "x"],
       ["bench", "--repeat", "2"],
     ]) {
-      const { code, out, err } = capture(argv);
+      const { workers, create } = inProcessWorkers();
+      const { code, out, err } = await capture(argv, { createWorker: create });
+      expect(workers).toHaveLength(0);
       expect(code, argv.join(" ")).toBe(2);
       expect(out).toBe("");
       expect(err).toMatch(
@@ -153,23 +168,36 @@ describe("demo bench --mode both", () => {
     }
   });
 
-  it("prints one JSON document: settings, and per size both modes' figures, medians and hostRatio", () => {
-    const { code, out, err } = capture([
-      "bench",
-      "--mode",
-      "both",
-      "--direction",
-      "rx",
-      "--size",
-      "128",
-      "--packets",
-      "300",
-      "--repeat",
-      "2",
-      "--json",
-    ]);
+  it("prints one JSON document: settings, and per size both modes' figures, medians and hostRatio", async () => {
+    const { workers, create } = inProcessWorkers();
+    const { code, out, err } = await capture(
+      [
+        "bench",
+        "--mode",
+        "both",
+        "--direction",
+        "rx",
+        "--size",
+        "128",
+        "--packets",
+        "300",
+        "--repeat",
+        "2",
+        "--json",
+      ],
+      { createWorker: create },
+    );
     expect(err).toBe("");
     expect(code).toBe(0);
+    // one worker per mode, each ran its own mode's runs only (warm-up and 2 repeats), and both
+    // were terminated
+    expect(workers.map((w) => w.mode)).toEqual(["native", "isolated"]);
+    for (const w of workers) {
+      expect(w.requests.map((r) => `${r.options.mode} ${r.options.packets}`)).toEqual(
+        Array(3).fill(`${w.mode} 300`),
+      );
+      expect(w.terminated).toBe(true);
+    }
     const doc = JSON.parse(out);
     expect(doc).toMatchObject({
       mode: "both",
@@ -180,6 +208,8 @@ describe("demo bench --mode both", () => {
       warmup: { packets: 300, runsPerMode: 1, discarded: true },
     });
     expect(doc.note).toMatch(/warm-up .*discarded/);
+    expect(doc.note).toMatch(/each mode in its own worker \(own JIT\), one run at a time/);
+    expect(doc.note).not.toMatch(/one process/);
     expect(doc.comparisons).toHaveLength(1);
     const c = doc.comparisons[0];
     expect(c.frameSize).toBe(128);
@@ -216,44 +246,46 @@ describe("demo bench --mode both", () => {
     expect(c.hostRatio).toBe(c.isolated.hostPps / c.native.hostPps);
   });
 
-  it("prints a table saying the warm-up was discarded, with a row per mode and the host ratio", () => {
-    const { code, out: coloured } = capture([
-      "bench",
-      "--mode",
-      "both",
-      "--size",
-      "64",
-      "--packets",
-      "200",
-      "--repeat",
-      "1",
-    ]);
+  it("prints a table saying the warm-up was discarded, with a row per mode and the host ratio", async () => {
+    const { workers, create } = inProcessWorkers();
+    const { code, out: coloured } = await capture(
+      ["bench", "--mode", "both", "--size", "64", "--packets", "200", "--repeat", "1"],
+      { createWorker: create },
+    );
     expect(code).toBe(0);
+    expect(workers.every((w) => w.terminated)).toBe(true);
     const out = coloured.replace(ANSI, "");
-    expect(out).toMatch(/native against isolated in one process/);
+    expect(out).toMatch(/native against isolated, each mode in its own worker \(own JIT\)/);
+    expect(out).not.toMatch(/one process/);
     expect(out).toMatch(
-      /a warm-up run of each mode \(200 packets; results discarded\), then 1 alternating pair \(/,
+      /a warm-up run of each mode \(200 packets; results discarded\), then 1 alternating pair \(native, isolated, \.\.\.\), one run at a time/,
     );
     expect(out).toMatch(/│ 64 +│ tx +│ native +│/);
     expect(out).toMatch(/│ 64 +│ tx +│ isolated +│/);
     expect(out).toContain("isolated/native host");
   });
 
-  it("runs a warm-up of each mode, then alternating pairs whose simulated figures agree", () => {
+  it("runs a warm-up of each mode, then alternating pairs, one at a time, whose simulated figures agree", async () => {
     const calls: { options: UdpBenchmarkOptions; result: UdpBenchmarkResult }[] = [];
-    const c = compareModes({
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const c = await compareModes({
       direction: "tx",
       frameSize: 256,
       packets: 150,
       linkGbps: 1,
       repeat: 3,
       warmupPackets: 50,
-      run: (options) => {
+      run: async (options) => {
+        mostInFlight = Math.max(mostInFlight, ++inFlight);
+        await new Promise((r) => setTimeout(r, 1)); // a run takes time: the next must wait for it
         const result = runUdpBenchmark(options);
         calls.push({ options, result });
+        inFlight--;
         return result;
       },
     });
+    expect(mostInFlight).toBe(1);
     expect(calls.map((x) => `${x.options.mode} ${x.options.packets}`)).toEqual([
       "native 50",
       "isolated 50",
@@ -284,20 +316,20 @@ describe("demo bench --mode both", () => {
     expect(table).toContain("isolated");
   });
 
-  it("reports the median host pps of each mode and their ratio", () => {
+  it("reports the median host pps of each mode and their ratio", async () => {
     const base = {
       native: runUdpBenchmark({ mode: "native", direction: "tx", frameSize: 64, packets: 100 }),
       isolated: runUdpBenchmark({ mode: "isolated", direction: "tx", frameSize: 64, packets: 100 }),
     };
     const hostPps = { native: [1, 100, 300, 200], isolated: [1, 50, 90, 70] }; // first: warm-up
-    const c = compareModes({
+    const c = await compareModes({
       direction: "tx",
       frameSize: 64,
       packets: 100,
       linkGbps: 1,
       repeat: 3,
       warmupPackets: 100,
-      run: (o) => ({ ...base[o.mode], hostPps: hostPps[o.mode].shift()!, hostMs: 1 }),
+      run: async (o) => ({ ...base[o.mode], hostPps: hostPps[o.mode].shift()!, hostMs: 1 }),
     });
     expect(c.native.hostPpsRepeats).toEqual([100, 300, 200]);
     expect(c.native.hostPps).toBe(200);
@@ -306,7 +338,7 @@ describe("demo bench --mode both", () => {
     expect(c.hostRatio).toBe(c.isolated.hostPps / c.native.hostPps);
   });
 
-  it("fails loudly, naming the figure, when the repeats' simulated figures disagree", () => {
+  it("fails loudly, naming the figure, when the repeats' simulated figures disagree", async () => {
     const r = runUdpBenchmark({ mode: "isolated", direction: "tx", frameSize: 64, packets: 100 });
     const off = { ...r, tlbMissesPerPacket: r.tlbMissesPerPacket + 1 };
     expect(repeatsDisagreement([r, r, off])).toBe(
@@ -319,7 +351,7 @@ describe("demo bench --mode both", () => {
     // host time is not a simulated figure
     expect(repeatsDisagreement([r, { ...r, hostPps: r.hostPps * 2, hostMs: r.hostMs / 2 }])).toBeNull();
     const results = [r, r, off];
-    expect(() =>
+    await expect(
       compareModes({
         direction: "tx",
         frameSize: 64,
@@ -327,20 +359,61 @@ describe("demo bench --mode both", () => {
         linkGbps: 1,
         repeat: 3,
         warmupPackets: 0,
-        run: (o) => (o.mode === "native" ? r : results.shift()!),
+        run: async (o) => (o.mode === "native" ? r : results.shift()!),
       }),
-    ).toThrow(/isolated tx 64 B: the simulated figures of the repeats disagree .*tlbMissesPerPacket/);
+    ).rejects.toThrow(/isolated tx 64 B: the simulated figures of the repeats disagree .*tlbMissesPerPacket/);
   });
 
-  it("refuses a repeat below 1 or a negative warm-up before running anything", () => {
+  it("refuses a repeat below 1 or a negative warm-up before running anything", async () => {
     const o = { direction: "tx", frameSize: 64, packets: 10, linkGbps: 1 } as const;
-    const run = (): UdpBenchmarkResult => {
+    let ran = 0;
+    const run = async (): Promise<UdpBenchmarkResult> => {
+      ran++;
       throw new Error("ran");
     };
-    expect(() => compareModes({ ...o, repeat: 0, warmupPackets: 0, run })).toThrow(
+    await expect(compareModes({ ...o, repeat: 0, warmupPackets: 0, run })).rejects.toThrow(
       /repeat 0 is not a positive/,
     );
-    expect(() => compareModes({ ...o, repeat: 1, warmupPackets: -1, run })).toThrow(/warmupPackets -1/);
+    await expect(compareModes({ ...o, repeat: 1, warmupPackets: -1, run })).rejects.toThrow(
+      /warmupPackets -1/,
+    );
+    expect(ran).toBe(0);
+  });
+
+  it("exits 1, naming the size and the error, when a worker's run fails, and terminates both workers", async () => {
+    const { workers, create } = inProcessWorkers((options) => {
+      if (options.mode === "isolated" && options.packets === 100) throw new Error("driver fell over");
+      return runUdpBenchmark(options);
+    });
+    const { code, out, err } = await capture(
+      ["bench", "--mode", "both", "--size", "128", "--packets", "100", "--warmup", "50", "--repeat", "2"],
+      { createWorker: create },
+    );
+    expect(code).toBe(1);
+    expect(out).toBe("");
+    expect(err).toBe("bench: tx 128 B failed: driver fell over");
+    // warm-ups of both modes, then native 1/2, then isolated 1/2 failed: nothing after it
+    expect(workers.map((w) => [w.mode, w.requests.map((r) => r.options.packets)])).toEqual([
+      ["native", [50, 100]],
+      ["isolated", [50, 100]],
+    ]);
+    expect(workers.every((w) => w.terminated)).toBe(true);
+  });
+
+  it("exits 1 when a worker cannot start (its error event), and terminates both workers", async () => {
+    const { workers, create } = inProcessWorkers();
+    const createFailing = (mode: "native" | "isolated") => {
+      const w = create(mode);
+      if (mode === "isolated") w.postMessage = () => w.fail("Cannot find module bench-worker.ts");
+      return w;
+    };
+    const { code, err } = await capture(
+      ["bench", "--mode", "both", "--packets", "100", "--warmup", "0", "--repeat", "1"],
+      { createWorker: createFailing },
+    );
+    expect(code).toBe(1);
+    expect(err).toBe("bench: tx 64 B failed: the isolated worker failed: Cannot find module bench-worker.ts");
+    expect(workers.map((w) => w.terminated)).toEqual([true, true]);
   });
 
   it("takes the median of odd and even counts and refuses none", () => {

@@ -11,8 +11,10 @@
  * `{ runs: [...] }` for `--size all` (64, 128, 256, 512, 1024, 1518). A bad argument prints the
  * usage on stderr and exits with code 2.
  *
- * `--mode both` compares native against isolated in one process: per size, one short warm-up
- * run of each mode (discarded), then `--repeat` alternating pairs (native, isolated, ...). The
+ * `--mode both` compares native against isolated with each mode in its own worker (a separate JS
+ * engine instance, so its own JIT and compiled code; mode-workers.ts), created once per command
+ * and used for every size: per size, one warm-up run of each mode (discarded), then `--repeat`
+ * alternating pairs (native, isolated, ...), one run at a time (the other worker waits). The
  * simulated figures must agree across the repeats (they are deterministic; a disagreement fails
  * the command); host pps is the median of each mode's repeats, and `hostRatio` is median
  * isolated / median native host pps.
@@ -20,6 +22,7 @@
 import { runUdpBenchmark, type UdpBenchmarkOptions, type UdpBenchmarkResult } from "@side-kernel/side-host";
 import { Presets, SingleBar } from "cli-progress";
 import Table from "cli-table3";
+import { type BenchMode, bunBenchWorker, ModeWorkers, type WorkerLike } from "./mode-workers.js";
 
 /** The sizes `--size all` runs (frame bytes on the wire incl. FCS). */
 export const ALL_SIZES = [64, 128, 256, 512, 1024, 1518] as const;
@@ -38,14 +41,19 @@ export const DEFAULT_REPEAT = 3;
 const MAX_REPEAT = 100;
 /**
  * `--mode both`: default packets of each mode's warm-up run per size (at most --packets);
- * discarded. Under Bun the first measured pair after it is still often slower than the later
- * ones (also after 10,000); the median of the repeats absorbs that, and `--warmup` raises it.
+ * discarded. Under Bun a worker's JIT takes tens of thousands of packets to settle: at TX 64
+ * bytes (50,000-packet repeats, Bun 1.4.5, 2 vCPUs, medians of 6-11 commands on a noisy shared
+ * machine), the first measured repeat ran at 0.44 (native) and 0.65 (isolated) of the later
+ * ones after a 5,000-packet warm-up, 0.86 and 0.98 after 50,000, 0.94 and 0.97 after 80,000.
+ * 50,000 costs about 1-2 s of host time per size; the median of the repeats absorbs what is
+ * left, and `--warmup` changes it. The workers live for the whole command, so at the later
+ * sizes of `--size all` the warm-up tops up a JIT that is already warm.
  */
-export const WARMUP_PACKETS = 5_000;
+export const WARMUP_PACKETS = 50_000;
 
 /** Parsed arguments of `bench`. */
 export interface BenchArgs {
-  /** One mode per run, or "both": native against isolated in one process. */
+  /** One mode per run, or "both": native against isolated, each mode in its own worker. */
   mode: "native" | "isolated" | "both";
   direction: "tx" | "rx";
   sizes: number[];
@@ -63,9 +71,9 @@ export const BENCH_USAGE = `usage: bun src/main.ts bench [--mode native|isolated
                             [--size 64..1518|all] [--packets N] [--repeat N] [--warmup N]
                             [--link-gbps G] [--json]
   --mode       native (driver at ring 0; default), isolated (SIDE driver domain), or both:
-               native against isolated in one process: per size a warm-up run of each mode
-               (discarded), then --repeat alternating pairs (native, isolated, ...); host pps
-               is the median of each mode's repeats
+               native against isolated, each mode in its own worker (own JIT): per size a
+               warm-up run of each mode (discarded), then --repeat alternating pairs (native,
+               isolated, ...), one run at a time; host pps is the median of each mode's repeats
   --direction  tx: a sender process to a sink on the wire; rx: a line-rate generator to a
                receiver process (default tx)
   --size       frame size on the wire incl. FCS, 64..1518, or "all" for 64,128,256,512,1024,1518
@@ -288,7 +296,7 @@ export interface ModeRepeats {
   readonly hostMs: number;
 }
 
-/** Native against isolated at one size and direction, measured in one process. */
+/** Native against isolated at one size and direction. */
 export interface ModeComparison {
   readonly direction: "tx" | "rx";
   readonly frameSize: number;
@@ -309,8 +317,12 @@ export interface CompareOptions {
   repeat: number;
   /** Packets of each mode's warm-up run (discarded); 0 skips the warm-up. */
   warmupPackets: number;
-  /** The benchmark to run (default `runUdpBenchmark`; tests substitute one). */
-  run?: (options: UdpBenchmarkOptions) => UdpBenchmarkResult;
+  /**
+   * Runs one benchmark and resolves with its result: `bench` passes `ModeWorkers.run` (each
+   * mode in its own worker); tests pass `runUdpBenchmark` in-process or a substitute. Called
+   * one run at a time: the next call waits until the previous run has resolved.
+   */
+  run: (options: UdpBenchmarkOptions) => Promise<UdpBenchmarkResult>;
   /** Called about every 1% of a run with (label of the run, packets done, packets) over the whole comparison. */
   onProgress?: (label: string, done: number, total: number) => void;
 }
@@ -321,24 +333,24 @@ export function comparePackets(o: Pick<CompareOptions, "packets" | "repeat" | "w
 }
 
 /**
- * Run native against isolated in this process: one warm-up run of each mode (result
- * discarded), then `repeat` alternating pairs (native, isolated, native, isolated, ...).
- * Returns each mode's first result, its repeats' host figures and medians, and the host-pps
- * ratio. Throws RangeError for a repeat below 1 or a negative warm-up, Error when a mode's
- * repeats disagree on a simulated figure (naming it), and whatever the benchmark throws.
+ * Run native against isolated with `o.run`, one run at a time: one warm-up run of each mode
+ * (result discarded), then `repeat` alternating pairs (native, isolated, native, isolated,
+ * ...). Resolves with each mode's first result, its repeats' host figures and medians, and the
+ * host-pps ratio. Rejects with RangeError for a repeat below 1 or a negative warm-up (before
+ * running anything), Error when a mode's repeats disagree on a simulated figure (naming it),
+ * and whatever a run rejects with.
  */
-export function compareModes(o: CompareOptions): ModeComparison {
+export async function compareModes(o: CompareOptions): Promise<ModeComparison> {
   if (!Number.isInteger(o.repeat) || o.repeat < 1)
     throw new RangeError(`compareModes: repeat ${o.repeat} is not a positive integer`);
   if (!Number.isInteger(o.warmupPackets) || o.warmupPackets < 0)
     throw new RangeError(`compareModes: warmupPackets ${o.warmupPackets} is not an integer >= 0`);
-  const run = o.run ?? runUdpBenchmark;
   const total = comparePackets(o);
   let offset = 0;
-  const once = (mode: "native" | "isolated", packets: number, label: string): UdpBenchmarkResult => {
+  const once = async (mode: BenchMode, packets: number, label: string): Promise<UdpBenchmarkResult> => {
     const report = o.onProgress;
     const base = offset;
-    const r = run({
+    const r = await o.run({
       mode,
       direction: o.direction,
       frameSize: o.frameSize,
@@ -350,15 +362,15 @@ export function compareModes(o: CompareOptions): ModeComparison {
     return r;
   };
   if (o.warmupPackets > 0) {
-    once("native", o.warmupPackets, "warm-up native");
-    once("isolated", o.warmupPackets, "warm-up isolated");
+    await once("native", o.warmupPackets, "warm-up native");
+    await once("isolated", o.warmupPackets, "warm-up isolated");
   }
-  const runs: Record<"native" | "isolated", UdpBenchmarkResult[]> = { native: [], isolated: [] };
+  const runs: Record<BenchMode, UdpBenchmarkResult[]> = { native: [], isolated: [] };
   for (let i = 1; i <= o.repeat; i++) {
     for (const mode of ["native", "isolated"] as const)
-      runs[mode].push(once(mode, o.packets, `${mode} ${i}/${o.repeat}`));
+      runs[mode].push(await once(mode, o.packets, `${mode} ${i}/${o.repeat}`));
   }
-  const summary = (mode: "native" | "isolated"): ModeRepeats => {
+  const summary = (mode: BenchMode): ModeRepeats => {
     const rs = runs[mode];
     const bad = repeatsDisagreement(rs);
     if (bad !== null)
@@ -392,7 +404,7 @@ function compareNote(warmupPackets: number, repeat: number): string {
     warmupPackets > 0
       ? `one warm-up run of each mode (${warmupPackets} packets, discarded), then`
       : "no warm-up;";
-  return `per size: ${warmup} ${repeat} alternating native/isolated pairs in one process; the simulated figures of each mode's repeats agree; hostPps and hostMs are medians of the repeats; hostRatio = median isolated hostPps / median native hostPps`;
+  return `each mode in its own worker (own JIT), one run at a time; per size: ${warmup} ${repeat} alternating native/isolated pairs; the simulated figures of each mode's repeats agree; hostPps and hostMs are medians of the repeats; hostRatio = median isolated hostPps / median native hostPps`;
 }
 
 /**
@@ -486,18 +498,18 @@ export function compareTable(comparisons: readonly ModeComparison[]): string {
 }
 
 /**
- * Runs `run(size, bar)` for each size of `parsed`, with a progress bar of `total` packets (on a
- * terminal, for runs long enough to want one; `format` follows the size, `first` is its first
- * payload). Returns the results in size order, or null after printing the error of a run that
- * threw.
+ * Runs `run(size, bar)` for each size of `parsed`, one after the other, with a progress bar of
+ * `total` packets (on a terminal, for runs long enough to want one; `format` follows the size,
+ * `first` is its first payload). Resolves with the results in size order, or null after
+ * printing the error of a run that threw or rejected.
  */
-function eachSize<T>(
+async function eachSize<T>(
   parsed: BenchArgs,
   format: string,
   total: number,
   first: Record<string, string>,
-  run: (size: number, bar: SingleBar | null) => T,
-): T[] | null {
+  run: (size: number, bar: SingleBar | null) => T | Promise<T>,
+): Promise<T[] | null> {
   const showBar = process.stdout.isTTY === true && !parsed.json && parsed.packets >= PROGRESS_MIN_PACKETS;
   const results: T[] = [];
   for (const size of parsed.sizes) {
@@ -509,7 +521,7 @@ function eachSize<T>(
       : null;
     bar?.start(total, 0, first);
     try {
-      results.push(run(size, bar));
+      results.push(await run(size, bar));
     } catch (e) {
       bar?.stop();
       console.error(
@@ -522,26 +534,43 @@ function eachSize<T>(
   return results;
 }
 
-/** `bench --mode both`: compare the modes at every size; returns the exit code (1 when a run fails or repeats disagree). */
-function compareCommand(parsed: BenchArgs): number {
+/** What `benchCommand` runs `--mode both` with (tests substitute the workers). */
+export interface BenchDeps {
+  /** Makes the worker of a mode (default `bunBenchWorker`: a Bun `Worker` on bench-worker.ts). */
+  createWorker?: (mode: BenchMode) => WorkerLike;
+}
+
+/**
+ * `bench --mode both`: compare the modes at every size, each mode in its own worker (created on
+ * its first run, used for every size, terminated at the end, also after a failure). Resolves
+ * with the exit code (1 when a run fails or repeats disagree).
+ */
+async function compareCommand(parsed: BenchArgs, deps: BenchDeps): Promise<number> {
   const repeat = parsed.repeat ?? DEFAULT_REPEAT;
   const warmupPackets = parsed.warmup ?? Math.min(WARMUP_PACKETS, parsed.packets);
-  const comparisons = eachSize(
-    parsed,
-    "{run} [{bar}] {percentage}% | {value}/{total} packets",
-    comparePackets({ packets: parsed.packets, repeat, warmupPackets }),
-    { run: warmupPackets > 0 ? "warm-up native" : `native 1/${repeat}` },
-    (size, bar) =>
-      compareModes({
-        direction: parsed.direction,
-        frameSize: size,
-        packets: parsed.packets,
-        linkGbps: parsed.linkGbps,
-        repeat,
-        warmupPackets,
-        onProgress: bar === null ? undefined : (run, done) => bar.update(done, { run }),
-      }),
-  );
+  const workers = new ModeWorkers(deps.createWorker ?? bunBenchWorker);
+  let comparisons: ModeComparison[] | null;
+  try {
+    comparisons = await eachSize(
+      parsed,
+      "{run} [{bar}] {percentage}% | {value}/{total} packets",
+      comparePackets({ packets: parsed.packets, repeat, warmupPackets }),
+      { run: warmupPackets > 0 ? "warm-up native" : `native 1/${repeat}` },
+      (size, bar) =>
+        compareModes({
+          direction: parsed.direction,
+          frameSize: size,
+          packets: parsed.packets,
+          linkGbps: parsed.linkGbps,
+          repeat,
+          warmupPackets,
+          run: (options) => workers.run(options),
+          onProgress: bar === null ? undefined : (run, done) => bar.update(done, { run }),
+        }),
+    );
+  } finally {
+    workers.terminate();
+  }
   if (comparisons === null) return 1;
   const settings = {
     direction: parsed.direction,
@@ -555,10 +584,10 @@ function compareCommand(parsed: BenchArgs): number {
     return 0;
   }
   console.log(
-    `UDP ${parsed.direction.toUpperCase()}, native against isolated in one process, e1000 at ${parsed.linkGbps} Gbit/s, ${parsed.packets} packets per run`,
+    `UDP ${parsed.direction.toUpperCase()}, native against isolated, each mode in its own worker (own JIT), e1000 at ${parsed.linkGbps} Gbit/s, ${parsed.packets} packets per run`,
   );
   console.log(
-    `per size: ${warmupPackets > 0 ? `a warm-up run of each mode (${warmupPackets} packets; results discarded)` : "no warm-up"}, then ${repeat} alternating pair${repeat === 1 ? "" : "s"} (native, isolated, ...)`,
+    `per size: ${warmupPackets > 0 ? `a warm-up run of each mode (${warmupPackets} packets; results discarded)` : "no warm-up"}, then ${repeat} alternating pair${repeat === 1 ? "" : "s"} (native, isolated, ...), one run at a time`,
   );
   console.log(compareTable(comparisons));
   console.log(
@@ -567,16 +596,19 @@ function compareCommand(parsed: BenchArgs): number {
   return 0;
 }
 
-/** Run `bench` with `args`; returns the exit code (2 for a bad argument, 1 when a run fails). */
-export function benchCommand(args: readonly string[] = []): number {
+/**
+ * Run `bench` with `args`; resolves with the exit code (2 for a bad argument, 1 when a run
+ * fails). `deps` substitutes the workers of `--mode both` (tests; the default needs Bun).
+ */
+export async function benchCommand(args: readonly string[] = [], deps: BenchDeps = {}): Promise<number> {
   const parsed = parseBenchArgs(args);
   if (typeof parsed === "string") {
     console.error(`bench: ${parsed}\n${BENCH_USAGE}`);
     return 2;
   }
   const mode = parsed.mode;
-  if (mode === "both") return compareCommand(parsed);
-  const runs = eachSize(
+  if (mode === "both") return compareCommand(parsed, deps);
+  const runs = await eachSize(
     parsed,
     "[{bar}] {percentage}% | {value}/{total} packets",
     parsed.packets,
