@@ -316,32 +316,38 @@ class TlbArray {
    * (`FlushEpochs.liveFrom`), both passed in so that the two levels of one lookup share them.
    */
   find(va: number, pcid: number, all: number, own: number): number {
-    // One call per page size, each with its constants (a loop over the sizes left the size
-    // arithmetic to run time): 4 KiB pages always (for `vacant`), the others once held.
+    // Per page size (4 KiB always, for `vacant`; the others once held), a set in which nothing
+    // was filled since the last flush that applies cannot match: that O(1) test here, and the
+    // ways read (`scan`) only when it fails, so the common lookup after a flush makes no call.
     const held = this.sizesHeld;
+    const setEpoch = this.setEpoch;
+    const setGlobalEpoch = this.setGlobalEpoch;
     this.vacant = -1;
-    let k = this.findSized(Math.floor(va * 2 ** -12), PAGE_SIZE, 0, pcid, all, own);
-    if (k < 0 && (held & 2) !== 0)
-      k = this.findSized(Math.floor(va * 2 ** -21), LARGE_PAGE_SIZE, 1, pcid, all, own);
-    if (k < 0 && (held & 4) !== 0)
-      k = this.findSized(Math.floor(va * 2 ** -30), HUGE_PAGE_SIZE, 2, pcid, all, own);
+    let vpn = Math.floor(va * 2 ** -12);
+    let set = this.setOf(vpn);
+    let k = -1;
+    if (setEpoch[set] < own && setGlobalEpoch[set] < all) {
+      // Nor is any entry of another PCID present (`victim`'s O(1) case): the set is vacant.
+      const setPcid = this.setPcid[set];
+      if (setPcid === -1 || setPcid === pcid) this.vacant = set;
+    } else k = this.scan(set, vpn * PAGE_SIZE, pcid, all, own);
+    if (k < 0 && (held & 2) !== 0) {
+      vpn = Math.floor(va * 2 ** -21);
+      set = this.setOf(vpn);
+      if (setEpoch[set] >= own || setGlobalEpoch[set] >= all)
+        k = this.scan(set, vpn * LARGE_PAGE_SIZE + 1, pcid, all, own);
+    }
+    if (k < 0 && (held & 4) !== 0) {
+      vpn = Math.floor(va * 2 ** -30);
+      set = this.setOf(vpn);
+      if (setEpoch[set] >= own || setGlobalEpoch[set] >= all)
+        k = this.scan(set, vpn * HUGE_PAGE_SIZE + 2, pcid, all, own);
+    }
     return k;
   }
 
-  /**
-   * `find` for pages of `size` (size index `s`), `vpn` being va's page number in that size. For
-   * 4 KiB pages it also sets `vacant`.
-   */
-  private findSized(vpn: number, size: number, s: number, pcid: number, all: number, own: number): number {
-    const set = this.setOf(vpn);
-    // Nothing filled in this set since the last flush that applies: no way can match.
-    if (this.setEpoch[set] < own && this.setGlobalEpoch[set] < all) {
-      // Nor is any entry of another PCID present (`victim`'s O(1) case): the set is vacant.
-      const setPcid = this.setPcid[set];
-      if (s === 0 && (setPcid === -1 || setPcid === pcid)) this.vacant = set;
-      return -1;
-    }
-    const tag = vpn * size + s;
+  /** The way of `set` holding a present entry of `tag` (page + size index) for `pcid` (or global), or -1. */
+  private scan(set: number, tag: number, pcid: number, all: number, own: number): number {
     const tags = this.tag;
     const data = this.data;
     const pcidAll = this.epochs.pcidAll;
