@@ -127,8 +127,8 @@ describe("demo bench --mode both", () => {
     // the default is applied when the comparison runs
     expect((parseBenchArgs(["--mode", "both"]) as { repeat?: number }).repeat).toBeUndefined();
     expect(DEFAULT_REPEAT).toBe(3);
-    expect(WARMUP_PACKETS).toBe(50_000);
-    expect(BENCH_USAGE).toMatch(/--warmup .*\(default\s+50000, or --packets if fewer\)/s);
+    expect(WARMUP_PACKETS).toBe(100_000);
+    expect(BENCH_USAGE).toMatch(/--warmup .*\(default\s+100000, or --packets if fewer\)/s);
     expect(parseBenchArgs(["--mode", "both", "--warmup", "0"])).toMatchObject({ mode: "both", warmup: 0 });
     expect((parseBenchArgs(["--mode", "both"]) as { warmup?: number }).warmup).toBeUndefined();
     // --repeat after --mode both works too

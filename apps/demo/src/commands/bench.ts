@@ -45,11 +45,11 @@ const MAX_REPEAT = 100;
  * bytes (50,000-packet repeats, Bun 1.4.5, 2 vCPUs, medians of 6-11 commands on a noisy shared
  * machine), the first measured repeat ran at 0.44 (native) and 0.65 (isolated) of the later
  * ones after a 5,000-packet warm-up, 0.86 and 0.98 after 50,000, 0.94 and 0.97 after 80,000.
- * 50,000 costs about 1-2 s of host time per size; the median of the repeats absorbs what is
+ * 100,000 costs about 2-3 s of host time per size; the median of the repeats absorbs what is
  * left, and `--warmup` changes it. The workers live for the whole command, so at the later
  * sizes of `--size all` the warm-up tops up a JIT that is already warm.
  */
-export const WARMUP_PACKETS = 50_000;
+export const WARMUP_PACKETS = 100_000;
 
 /** Parsed arguments of `bench`. */
 export interface BenchArgs {
