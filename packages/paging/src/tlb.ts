@@ -472,12 +472,55 @@ class TlbArray {
 
   /**
    * Writes an entry (page + size index `tag`) into slot k of `set`, chosen by `victim`, and
-   * keeps the set's bounds. Every fill and copy goes through here. `attrs` packs the TLB_*
-   * rights, Attr.Global and the memory type (`attributes`).
+   * keeps the set's bounds. Every fill and copy goes through here or `putFirstWay`. `attrs`
+   * packs the TLB_* rights, Attr.Global and the memory type (`attributes`).
    */
   put(
     k: number,
     set: number,
+    tag: number,
+    pcid: number,
+    pa: number,
+    attrs: number,
+    epoch: number,
+    stamp: number,
+  ): void {
+    this.writeEntry(k, tag, pcid, pa, attrs, epoch, stamp);
+    const wayBit = 1 << (k - set * this.ways);
+    if ((attrs & Attr.Global) !== 0) {
+      this.setGlobalWays[set] |= wayBit;
+      if (epoch > this.setGlobalEpoch[set]) this.setGlobalEpoch[set] = epoch;
+    } else {
+      this.setGlobalWays[set] &= ~wayBit;
+      if (epoch > this.setEpoch[set]) this.setEpoch[set] = epoch;
+      const p = this.setPcid[set];
+      if (p === -1) this.setPcid[set] = pcid;
+      else if (p !== pcid) this.setPcid[set] = SetPcid.Mixed;
+    }
+  }
+
+  /**
+   * `put` of a new fill into the first way of `set`, which `find` found vacant for `pcid`
+   * (`vacant`): filled in the current epoch, so the set's bounds become that epoch, and its
+   * PCID (none yet, or `pcid`) becomes `pcid`. Small enough for engines to inline.
+   */
+  putFirstWay(set: number, tag: number, pcid: number, pa: number, attrs: number): void {
+    const ep = this.epochs;
+    const epoch = ep.scalar[Epoch.Now];
+    this.writeEntry(set * this.ways, tag, pcid, pa, attrs, epoch, ep.stamp());
+    if ((attrs & Attr.Global) !== 0) {
+      this.setGlobalWays[set] |= 1;
+      this.setGlobalEpoch[set] = epoch;
+    } else {
+      this.setGlobalWays[set] &= ~1;
+      this.setEpoch[set] = epoch;
+      this.setPcid[set] = pcid;
+    }
+  }
+
+  /** The entry's own fields in slot k: tag, physical page, fill epoch, LRU and fill stamps, PCID, attributes. */
+  private writeEntry(
+    k: number,
     tag: number,
     pcid: number,
     pa: number,
@@ -495,17 +538,6 @@ class TlbArray {
     data[b + Entry.FillStamp] = stamp;
     data[b + Entry.Pcid] = pcid;
     data[b + Entry.Attrs] = attrs;
-    const wayBit = 1 << (k - set * this.ways);
-    if ((attrs & Attr.Global) !== 0) {
-      this.setGlobalWays[set] |= wayBit;
-      if (epoch > this.setGlobalEpoch[set]) this.setGlobalEpoch[set] = epoch;
-    } else {
-      this.setGlobalWays[set] &= ~wayBit;
-      if (epoch > this.setEpoch[set]) this.setEpoch[set] = epoch;
-      const p = this.setPcid[set];
-      if (p === -1) this.setPcid[set] = pcid;
-      else if (p !== pcid) this.setPcid[set] = SetPcid.Mixed;
-    }
   }
 
   /** Drops entries covering `va` that match `pcid` (and, with `globalToo`, global ones of any PCID). */
@@ -715,11 +747,7 @@ export class Tlb {
     memoryType: number,
   ): void {
     this.walkCount++;
-    const l1 = this.l1;
-    const ep = this.epochs;
-    const attrs = attributes(perms, global, memoryType);
-    const set = this.vacant;
-    l1.put(set * l1.ways, set, page, pcid, pa, attrs, ep.scalar[Epoch.Now], ep.stamp());
+    this.l1.putFirstWay(this.vacant, page, pcid, pa, attributes(perms, global, memoryType));
   }
 
   /**

@@ -570,6 +570,15 @@ describe("refills into a vacant set (Tlb.vacant, fillVacant)", () => {
       arbitrary: fc.record({ t: fc.constant("invlpg" as const), page: fc.nat(PAGES.length - 1) }),
     },
     { weight: 1, arbitrary: fc.record({ t: fc.constant("cpl" as const), cpl: fc.constantFrom(0, 3) }) },
+    // another CPU walks a page: its A bits get set without a fill of this TLB
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        t: fc.constant("other" as const),
+        s: fc.nat(1),
+        page: fc.nat(PAGES.length - 1),
+      }),
+    },
   );
 
   /** One machine: two address spaces mapping PAGES to different frames, CR4.PGE and PCIDE as given. */
@@ -588,7 +597,7 @@ describe("refills into a vacant set (Tlb.vacant, fillVacant)", () => {
     }
     mmu.writeCr4(CR4_PAE | CR4_PGE | (pcide ? CR4_PCIDE : 0));
     mmu.writeCr3(spaces[0].root);
-    return { mmu, spaces, pcide };
+    return { mmu, spaces, pcide, other: new Mmu(m.memory) };
   }
   type Op = typeof op extends fc.Arbitrary<infer T> ? T : never;
   function step(r: ReturnType<typeof rig>, o: Op): string {
@@ -601,7 +610,10 @@ describe("refills into a vacant set (Tlb.vacant, fillVacant)", () => {
       }
       if (o.t === "cr3") mmu.writeCr3(r.spaces[o.s].root | (r.pcide ? o.pcid : 0), r.pcide && o.noFlush);
       else if (o.t === "invlpg") mmu.invlpg(PAGES[o.page]);
-      else mmu.cpl = o.cpl;
+      else if (o.t === "other") {
+        r.other.writeCr3(r.spaces[o.s].root);
+        r.other.load32(PAGES[o.page]);
+      } else mmu.cpl = o.cpl;
       return "ok";
     } catch (e) {
       if (e instanceof PageFault) return `fault ${e.errorCode}`;
@@ -633,6 +645,26 @@ describe("refills into a vacant set (Tlb.vacant, fillVacant)", () => {
       { numRuns: 200 },
     );
   }, 30_000);
+
+  it("keeps another PCID's entry that a vacant-set fill must not take", () => {
+    // PCID 1 fills page 0x2000's set through the shortcut; PCID 2 is flushed, then fills page
+    // 0x4000 (same L1 set): the set is not vacant for PCID 2, since PCID 1's entry is live.
+    for (const tlb of [new Tlb(GEOMETRIES[0]), new PlainTlb(GEOMETRIES[0])]) {
+      const r = rig(tlb, true);
+      // another CPU's walks set the A bits, so that this TLB's first fills take the shortcut
+      step(r, { t: "other", s: 0, page: 1 });
+      step(r, { t: "other", s: 1, page: 2 });
+      r.mmu.writeCr3(r.spaces[0].root | 1);
+      r.mmu.load32(0x2000);
+      r.mmu.writeCr3(r.spaces[1].root | 2);
+      r.mmu.load32(0x4000);
+      r.mmu.writeCr3(r.spaces[0].root | 1, true);
+      const misses = tlb.stats.misses;
+      r.mmu.load32(0x2008);
+      expect(tlb.stats.misses, tlb.constructor.name).toBe(misses);
+      expect(tlb.peek(0x2000, 1)).toBeDefined();
+    }
+  });
 
   it("takes the shortcut after a flush", () => {
     const r = rig(new Tlb(), false);
