@@ -752,8 +752,8 @@ export class Tlb {
 
   /**
    * Looks up `va` for `pcid`, counting a hit or a miss. On a hit returns true and sets
-   * hitPage/hitPa/hitSize/hitPerms (an STLB hit is copied into the L1). Never throws
-   * (`va` must be a valid linear address; the MMU checks it).
+   * hitPage/hitPa/hitSize/hitPerms (an STLB hit is copied into the L1); on a miss returns false
+   * and sets `vacant`. Never throws (`va` must be a valid linear address; the MMU checks it).
    */
   find(va: number, pcid: number): boolean {
     const epochs = this.epochs;
